@@ -4,6 +4,7 @@ The library behind the course notebooks in ``notebooks/``. Conventions follow Py
 can serve as an oracle: images (N, C, H, W), kernels (F, C, KH, KW), cross-correlation (no kernel
 flip), and the dtype of the inputs is preserved.
 """
+from . import filters
 from .conv import (
     conv1d,
     conv1d_backward,
@@ -14,14 +15,51 @@ from .conv import (
     conv2d_backward_naive,
     conv2d_naive,
 )
+from .data import (
+    data_dir,
+    load_mnist,
+    load_mnist_pickle,
+    load_mnist_sample,
+    load_mnist_sample_raw,
+    read_idx,
+    verify_sample,
+)
+from .filters import (
+    KERNELS,
+    box_blur,
+    diagonal_edge,
+    emboss,
+    gabor,
+    gaussian_blur,
+    identity,
+    kernel,
+    laplacian,
+    list_kernels,
+    outline,
+    sharpen,
+    sobel_x,
+    sobel_y,
+)
+from .gradcheck import check_gradient, numerical_gradient, rel_error
 from .pool import POOL_MODES, pool2d, pool2d_backward, pool2d_backward_naive, pool2d_naive
 from .windows import add_windows, col2im, im2col, make_patches, output_size, pad2d, sliding_windows
 
 __version__ = "0.1.0"
 
 __all__ = [
+    # windows.py
     "output_size", "pad2d", "sliding_windows", "make_patches", "im2col", "col2im", "add_windows",
+    # conv.py
     "conv1d", "conv1d_backward", "conv1d_naive", "conv1d_backward_naive",
     "conv2d", "conv2d_backward", "conv2d_naive", "conv2d_backward_naive",
+    # pool.py
     "POOL_MODES", "pool2d", "pool2d_backward", "pool2d_naive", "pool2d_backward_naive",
+    # gradcheck.py
+    "numerical_gradient", "rel_error", "check_gradient",
+    # filters.py
+    "filters", "KERNELS", "kernel", "list_kernels", "identity", "box_blur", "gaussian_blur", "sharpen",
+    "laplacian", "sobel_x", "sobel_y", "emboss", "outline", "diagonal_edge", "gabor",
+    # data.py
+    "data_dir", "verify_sample", "load_mnist_sample", "load_mnist_sample_raw", "read_idx", "load_mnist",
+    "load_mnist_pickle",
 ]
