@@ -108,7 +108,7 @@ def outline():
 _DIRECTIONS = ("down", "up")
 
 
-def diagonal_edge(size=7, direction="down"):
+def diagonal_edge(size=7, direction="down", on_diagonal=0.0):
     """The lecture's hand-made filter for a diagonal edge running from bottom-left to top-right.
 
     Cell ``(i, j)`` (row ``i`` from the top, column ``j`` from the left) lies on the anti-diagonal
@@ -136,6 +136,8 @@ def diagonal_edge(size=7, direction="down"):
         Side of the square filter.
     direction : {"down", "up"}
         ``"down"``: bright goes with the bottom-right; ``"up"``: bright goes with the top-left.
+    on_diagonal : float, default 0.0
+        Value of the cells on the anti-diagonal (before ``direction`` flips the sign).
 
     Returns
     -------
@@ -146,7 +148,8 @@ def diagonal_edge(size=7, direction="down"):
         raise ValueError(f"direction must be one of {_DIRECTIONS}, got {direction!r}")
     i, j = np.indices((size, size))  # each (size, size)
     k = np.sign(i + j - (size - 1)).astype(np.float64)
-    return k if direction == "down" else -k
+    k[i + j == size - 1] = _as_float(on_diagonal, "on_diagonal", positive=False)
+    return k if direction == "down" else 0.0 - k  # 0.0 - k, not -k: no negative zeros on display
 
 
 def gabor(size, theta, sigma, wavelength, phase=0.0, gamma=1.0):

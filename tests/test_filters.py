@@ -244,3 +244,10 @@ def test_gabor_bad_arguments(kwargs, exc, word):
 def test_blur_bad_arguments(func, kwargs, exc, word):
     with pytest.raises(exc, match=word):
         func(**kwargs)
+
+
+def test_diagonal_edge_rebuilds_the_lecture_filter():
+    """The lecture's 7x7 filter: -1 on and above the anti-diagonal, +1 below it."""
+    lecture = np.array([[-1 if i + j <= 6 else 1 for j in range(7)] for i in range(7)], dtype=float)
+    np.testing.assert_array_equal(diagonal_edge(7, on_diagonal=-1), lecture)
+    np.testing.assert_array_equal(diagonal_edge(7, "up", on_diagonal=-1), -lecture)
