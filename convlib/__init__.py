@@ -46,6 +46,18 @@ from .windows import add_windows, col2im, im2col, make_patches, output_size, pad
 
 __version__ = "0.1.0"
 
+# Modules that pull in matplotlib or ipywidgets load on first use (``convlib.plot.show_image``),
+# so ``import convlib`` stays light for scripts and the command line.
+_LAZY_MODULES = ("plot", "widgets", "checks", "layers", "optim", "train")
+
+
+def __getattr__(name):
+    if name in _LAZY_MODULES:
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'convlib' has no attribute {name!r}")
+
 __all__ = [
     # windows.py
     "output_size", "pad2d", "sliding_windows", "make_patches", "im2col", "col2im", "add_windows",

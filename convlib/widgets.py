@@ -209,14 +209,16 @@ class KernelEditor(_Widget):
     def _build_sliders(self, k):
         """Replace the weight sliders ``w_<row>_<col>`` by a K x K grid holding ``k``, shape (K, K)."""
         for name in [n for n in self.controls if n.startswith("w_")]:
-            self.controls.pop(name).close()
+            old = self.controls.pop(name)
+            for model in (old.layout, old.style, old):  # each is a model of its own in the front end
+                model.close()
         self._names = [f"w_{r}_{c}" for r in range(len(k)) for c in range(len(k))]  # row by row
         for name, v in zip(self._names, k.ravel()):
             self.controls[name] = ipw.FloatSlider(value=float(v), min=-10.0, max=10.0, step=0.01,
                                                   readout_format=".3f", layout=ipw.Layout(width="175px"))
         self._watch(*(self.controls[n] for n in self._names))
         self._grid.children = [self.controls[n] for n in self._names]
-        self._grid.layout = ipw.Layout(grid_template_columns=f"repeat({len(k)}, 180px)")
+        self._grid.layout.grid_template_columns = f"repeat({len(k)}, 180px)"
 
     @property
     def weights(self):

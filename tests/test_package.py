@@ -27,3 +27,11 @@ def test_ci_runs_the_readme_test_command():
     match = re.search(r"^TEST_COMMAND='(.+)'$", ci, flags=re.M)
     assert match, ".ci/run must define TEST_COMMAND='...'"
     assert match.group(1) in readme
+
+
+def test_plotting_and_widget_modules_load_on_first_use():
+    import sys
+
+    for name in ("plot", "widgets", "checks"):
+        module = getattr(convlib, name)
+        assert module is sys.modules[f"convlib.{name}"]

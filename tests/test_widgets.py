@@ -331,3 +331,19 @@ def test_weight_counter_shows_errors_instead_of_raising():
     wc.image_size = 10  # now the patch no longer fits: the next update reports it
     wc.controls["units"].value = 5
     assert "does not fit" in wc.error and "does not fit" in wc._message.value
+
+
+def _live_models():
+    """All widget models alive in the kernel (ipywidgets 8 keeps them in ``_instances``)."""
+    return ipw.widgets.widget._instances
+
+
+def test_size_round_trips_do_not_leak_widget_models(editor_images):
+    ed = KernelEditor(editor_images)
+    ed.controls["size"].value = 5
+    ed.controls["size"].value = 3
+    before = len(_live_models())
+    for _ in range(3):
+        ed.controls["size"].value = 5
+        ed.controls["size"].value = 3
+    assert len(_live_models()) == before
