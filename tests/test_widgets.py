@@ -11,6 +11,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from convlib import conv2d, filters, make_patches  # noqa: E402
 from convlib import widgets as W  # noqa: E402
+from convlib.widgets import kernel_editor as kernel_editor_module  # noqa: E402
 from convlib.widgets import KernelEditor, PatchExplorer, WeightCounter, count_weights, preset_kernel  # noqa: E402
 
 PNG = b"\x89PNG"
@@ -213,7 +214,7 @@ def test_callback_errors_are_shown_not_raised(editor_images, monkeypatch):
     def broken(*args, **kwargs):
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(W, "conv2d", broken)
+    monkeypatch.setattr(kernel_editor_module, "conv2d", broken)
     ed.controls["w_1_1"].value = 0.5  # must not raise
     assert ed.error == "RuntimeError: boom"
     assert "boom" in ed._message.value
@@ -224,7 +225,7 @@ def test_callback_errors_are_shown_not_raised(editor_images, monkeypatch):
 
 def test_errors_in_react_are_shown_not_raised(editor_images, monkeypatch):
     ed = KernelEditor(editor_images)
-    monkeypatch.setattr(W, "preset_kernel", lambda *a: 1 / 0)
+    monkeypatch.setattr(kernel_editor_module, "preset_kernel", lambda *a: 1 / 0)
     ed.controls["preset"].value = "sharpen"
     assert ed.error.startswith("ZeroDivisionError")
     assert ed._busy is False

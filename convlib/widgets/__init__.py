@@ -1,0 +1,15 @@
+"""Widgets: sliders that recompute with convlib and redraw live in a notebook.
+
+Each widget has ``controls`` (name -> ipywidget; setting ``.value`` recomputes through the same
+observer a drag triggers, so tests need no browser), ``widget`` (shown by evaluating the object),
+``update()``, its results as attributes, ``error`` (callbacks never raise: failures are shown in the
+widget and stored here), and ``figure`` / ``show_static()`` for a PNG that survives on GitHub and
+nbviewer. One module per notebook topic:
+
+- ``patches``: :class:`WeightCounter`, :class:`PatchExplorer` (notebook 01);
+- ``kernel_editor``: :class:`KernelEditor` (notebook 02).
+"""
+from .kernel_editor import PRESETS, KernelEditor, preset_kernel
+from .patches import PatchExplorer, WeightCounter, count_weights
+
+__all__ = ["PRESETS", "preset_kernel", "count_weights", "KernelEditor", "PatchExplorer", "WeightCounter"]
