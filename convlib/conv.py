@@ -73,15 +73,26 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1):
     out : ndarray, shape (N, F, OH, OW), dtype of ``x``, ``w`` (and ``b``) combined
         ``out[n, f, i, j] = sum_{c,kh,kw} xpad[n, c, i*SH + kh*DH, j*SW + kw*DW] * w[f, c, kh, kw] + b[f]``
     """
-    x, w, b, stride, padding, dilation, _ = _check_conv2d(x, w, b, stride, padding, dilation)
+    x, w, b, stride, padding, dilation, (N, F, OH, OW) = _check_conv2d(x, w, b, stride, padding, dilation)
     dtype = _result_dtype(x, w, *([] if b is None else [b]))
-    win = sliding_windows(pad2d(x, padding), w.shape[2:], stride, dilation)  # (N, C, OH, OW, KH, KW)
-    # Contract channels and kernel offsets: one matmul of (N*OH*OW, C*KH*KW) by (C*KH*KW, F).
-    out = np.tensordot(win.astype(dtype, copy=False), w.astype(dtype, copy=False), axes=([1, 4, 5], [1, 2, 3]))
-    out = out.transpose(0, 3, 1, 2)  # (N, F, OH, OW)
+    cols = _columns(x.astype(dtype, copy=False), w.shape[2:], stride, padding, dilation)  # (N, C*KH*KW, OH*OW)
+    # One batched matmul (F, C*KH*KW) @ (C*KH*KW, OH*OW) per image lands directly in NCHW order.
+    out = np.matmul(w.astype(dtype, copy=False).reshape(F, -1), cols)  # (N, F, OH*OW)
     if b is not None:
-        out = out + b.astype(dtype, copy=False).reshape(1, -1, 1, 1)
-    return np.ascontiguousarray(out, dtype=dtype)
+        out += b.astype(dtype, copy=False)[:, None]
+    return out.reshape(N, F, OH, OW)
+
+
+def _columns(x, kernel_size, stride, padding, dilation):
+    """Every window of the padded ``x`` as a column: shape (N, C*KH*KW, OH*OW), a copy.
+
+    The transposed layout of :func:`~convlib.windows.im2col`, chosen so the forward pass is one
+    batched matmul whose result is already (N, F, OH*OW), and the copy reads rows of OW pixels.
+    """
+    xp = pad2d(x, padding) if any(padding) else x
+    win = sliding_windows(xp, kernel_size, stride, dilation)  # (N, C, OH, OW, KH, KW) view
+    N, C, OH, OW, KH, KW = win.shape
+    return win.transpose(0, 1, 4, 5, 2, 3).reshape(N, C * KH * KW, OH * OW)  # copies
 
 
 def conv2d_backward(dout, x, w, stride=1, padding=0, dilation=1):
@@ -96,23 +107,28 @@ def conv2d_backward(dout, x, w, stride=1, padding=0, dilation=1):
     Returns
     -------
     dx : ndarray, shape (N, C, H, W)
+        every output pixel sends ``dout * w`` back to the window it saw (overlaps add up)
     dw : ndarray, shape (F, C, KH, KW)
+        ``sum_n dout[n] @ cols[n].T``: each weight collects ``dout`` times the pixels it met
     db : ndarray, shape (F,)
     """
-    x, w, _, stride, padding, dilation, out_shape = _check_conv2d(x, w, None, stride, padding, dilation)
-    dout = _check_dout(dout, out_shape)
+    x, w, _, stride, padding, dilation, (N, F, OH, OW) = _check_conv2d(x, w, None, stride, padding, dilation)
+    dout = _check_dout(dout, (N, F, OH, OW))
     dtype = _result_dtype(dout, x, w)
     dout, x, w = (a.astype(dtype, copy=False) for a in (dout, x, w))
-    (PH, PW), (H, W) = padding, x.shape[2:]
-    xp = pad2d(x, padding)
-    win = sliding_windows(xp, w.shape[2:], stride, dilation)  # (N, C, OH, OW, KH, KW)
-    db = dout.sum(axis=(0, 2, 3))
-    dw = np.tensordot(dout, win, axes=([0, 2, 3], [0, 2, 3]))  # (F, C, KH, KW)
-    dwin = np.tensordot(dout, w, axes=([1], [0]))  # (N, OH, OW, C, KH, KW)
-    dxp = np.zeros_like(xp)
-    add_windows(dxp, dwin.transpose(0, 3, 1, 2, 4, 5), stride, dilation)
-    dx = np.ascontiguousarray(dxp[:, :, PH:PH + H, PW:PW + W])
-    return dx, dw.astype(dtype, copy=False), db.astype(dtype, copy=False)
+    _, C, H, W = x.shape
+    _, _, KH, KW = w.shape
+    (PH, PW) = padding
+    d = dout.reshape(N, F, OH * OW)
+    cols = _columns(x, (KH, KW), stride, padding, dilation)  # (N, C*KH*KW, OH*OW)
+    db = d.sum(axis=(0, 2))
+    dw = np.matmul(d, cols.transpose(0, 2, 1)).sum(axis=0).reshape(F, C, KH, KW)
+    dcols = np.matmul(w.reshape(F, -1).T, d)  # (N, C*KH*KW, OH*OW)
+    dxp = np.zeros((N, C, H + 2 * PH, W + 2 * PW), dtype=dtype)
+    # Scatter the columns back, one strided add per kernel offset (KH*KW adds in all).
+    add_windows(dxp, dcols.reshape(N, C, KH, KW, OH, OW).transpose(0, 1, 4, 5, 2, 3), stride, dilation)
+    dx = dxp[:, :, PH:PH + H, PW:PW + W] if (PH or PW) else dxp
+    return np.ascontiguousarray(dx), dw, db
 
 
 def conv2d_naive(x, w, b=None, stride=1, padding=0, dilation=1):

@@ -9,7 +9,7 @@ The stride defaults to the kernel size (non-overlapping windows); smaller stride
 import numpy as np
 
 from ._validate import as_array, as_pair, check_ndim
-from .windows import _output_hw, add_windows, sliding_windows
+from .windows import _output_hw
 
 __all__ = ["POOL_MODES", "pool2d", "pool2d_backward", "pool2d_naive", "pool2d_backward_naive"]
 
@@ -41,12 +41,18 @@ def _out_dtype(x, mode):
     return np.dtype(np.int64) if x.dtype.kind == "b" and mode == "sum" else x.dtype
 
 
-def _grad_dtype(dout, x, mode):
-    """dtype of dx: dout's and x's combined; booleans count as integers, mean makes integers float."""
-    dtype = np.result_type(dout, x)
-    if dtype.kind in "biu" and mode == "mean":
-        return np.dtype(np.float64)
-    return np.dtype(np.int64) if dtype.kind == "b" else dtype
+def _offset_slices(x_shape, kernel_size, stride, out_shape):
+    """For each kernel offset (kh, kw), row-major, the slice of x that offset sees in every window.
+
+    ``x[sl]`` has shape (N, C, OH, OW): pooling is then KH*KW elementwise passes over whole maps,
+    which is faster in NumPy than reducing tiny (KH, KW) axes of a window view.
+    """
+    (KH, KW), (SH, SW), (_, _, OH, OW) = kernel_size, stride, out_shape
+    return [
+        (slice(None), slice(None), slice(kh, kh + SH * (OH - 1) + 1, SH), slice(kw, kw + SW * (OW - 1) + 1, SW))
+        for kh in range(KH)
+        for kw in range(KW)
+    ]
 
 
 def pool2d(x, kernel_size, stride=None, mode="max"):
@@ -61,27 +67,25 @@ def pool2d(x, kernel_size, stride=None, mode="max"):
 
     Returns
     -------
-    out : ndarray, shape (N, C, OH, OW)
+    out : ndarray, shape (N, C, OH, OW), ``OH = (H - KH) // SH + 1``
     """
-    x, kernel_size, stride, _ = _check_pool(x, kernel_size, stride, mode)
-    win = sliding_windows(x, kernel_size, stride)  # (N, C, OH, OW, KH, KW)
-    dtype = _out_dtype(x, mode)
-    if mode == "max":
-        return win.max(axis=(4, 5))
+    x, kernel_size, stride, out_shape = _check_pool(x, kernel_size, stride, mode)
+    first, *rest = _offset_slices(x.shape, kernel_size, stride, out_shape)
+    out = x[first].astype(_out_dtype(x, mode))  # (N, C, OH, OW), a fresh array
+    combine = np.maximum if mode == "max" else np.add
+    for sl in rest:
+        combine(out, x[sl], out=out)
     if mode == "mean":
-        return win.mean(axis=(4, 5), dtype=dtype)
-    return win.sum(axis=(4, 5), dtype=dtype)
+        out /= kernel_size[0] * kernel_size[1]
+    return out
 
 
-def _argmax_mask(win):
-    """One-hot mask (N, C, OH, OW, KH, KW) marking the first maximum of each window (row-major),
-    the element PyTorch also picks when there are ties."""
-    N, C, OH, OW, KH, KW = win.shape
-    flat = win.reshape(N, C, OH, OW, KH * KW)  # copies the windows once
-    winner = flat.argmax(axis=-1)
-    mask = np.zeros(flat.shape, dtype=bool)
-    np.put_along_axis(mask, winner[..., None], True, axis=-1)
-    return mask.reshape(win.shape)
+def _grad_dtype(dout, x, mode):
+    """dtype of dx: dout's and x's combined; booleans count as integers, mean makes integers float."""
+    dtype = np.result_type(dout, x)
+    if dtype.kind in "biu" and mode == "mean":
+        return np.dtype(np.float64)
+    return np.dtype(np.int64) if dtype.kind == "b" else dtype
 
 
 def pool2d_backward(dout, x, kernel_size, stride=None, mode="max"):
@@ -95,21 +99,33 @@ def pool2d_backward(dout, x, kernel_size, stride=None, mode="max"):
     Returns
     -------
     dx : ndarray, shape (N, C, H, W)
-        max: each window's gradient goes to its (first) largest element; mean: spread evenly over
-        the window; sum: copied to every element. Overlapping windows add up.
+        max: each window's gradient goes to its first largest element (row-major, as PyTorch);
+        mean: spread evenly over the window; sum: copied to every element. Overlaps add up.
     """
-    x, (KH, KW), stride, out_shape = _check_pool(x, kernel_size, stride, mode)
+    x, kernel_size, stride, out_shape = _check_pool(x, kernel_size, stride, mode)
     dout = _check_dout(dout, out_shape)
     dtype = _grad_dtype(dout, x, mode)
-    g = dout.astype(dtype, copy=False)[..., None, None]  # (N, C, OH, OW, 1, 1)
-    if mode == "max":
-        values = g * _argmax_mask(sliding_windows(x, (KH, KW), stride))
-    elif mode == "mean":
-        values = np.broadcast_to(g / (KH * KW), out_shape + (KH, KW))
-    else:
-        values = np.broadcast_to(g, out_shape + (KH, KW))
+    g = dout.astype(dtype, copy=False)
+    if mode == "mean":
+        g = g / (kernel_size[0] * kernel_size[1])
     dx = np.zeros(x.shape, dtype=dtype)
-    return add_windows(dx, values, stride)
+    slices = _offset_slices(x.shape, kernel_size, stride, out_shape)
+    if mode != "max":
+        for sl in slices:
+            dx[sl] += g
+        return dx
+    # Max: walk the offsets in row-major order; each window sends its gradient to the first
+    # offset that holds its maximum, then stops listening.
+    best = pool2d(x, kernel_size, stride, "max")
+    waiting = np.ones(out_shape, dtype=bool)  # windows whose maximum is not found yet
+    hit = np.empty(out_shape, dtype=bool)
+    for sl in slices:
+        np.equal(x[sl], best, out=hit)
+        hit &= waiting
+        target = dx[sl]  # a view: the add below writes into dx
+        np.add(target, g, out=target, where=hit)
+        waiting &= ~hit
+    return dx
 
 
 def pool2d_naive(x, kernel_size, stride=None, mode="max"):
