@@ -16,7 +16,10 @@ from .conv import (
     conv2d_naive,
 )
 from .data import (
+    FASHION_CLASSES,
+    DownloadError,
     data_dir,
+    load_fashion_mnist,
     load_mnist,
     load_mnist_pickle,
     load_mnist_sample,
@@ -73,5 +76,5 @@ __all__ = [
     "laplacian", "sobel_x", "sobel_y", "emboss", "outline", "diagonal_edge", "gabor",
     # data.py
     "data_dir", "verify_sample", "load_mnist_sample", "load_mnist_sample_raw", "read_idx", "load_mnist",
-    "load_mnist_pickle",
+    "load_mnist_pickle", "load_fashion_mnist", "FASHION_CLASSES", "DownloadError",
 ]

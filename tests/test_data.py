@@ -381,3 +381,72 @@ def test_make_mnist_sample_reproduces_the_bundle(tmp_path):
     module.write_npz(second, dict(zip(("images", "labels"), load_mnist_sample_raw())))
     assert first.read_bytes() == second.read_bytes()  # deterministic, and same arrays as the bundle
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.npz", "b.npz"]  # no temp files left
+
+
+# ---------------------------------------------------------------- load_fashion_mnist
+
+@pytest.fixture
+def fashion_places(tmp_path, monkeypatch):
+    """Point data_dir() and the Debian folder at empty temporary folders; return both paths."""
+    import convlib.data
+
+    monkeypatch.setenv("CONVLIB_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setattr(convlib.data, "DEBIAN_FASHION_DIR", tmp_path / "debian")
+    return tmp_path / "data" / "fashion-mnist", tmp_path / "debian"
+
+
+def test_fashion_classes():
+    from convlib.data import FASHION_CLASSES
+
+    assert len(FASHION_CLASSES) == 10 and len(set(FASHION_CLASSES)) == 10
+    assert FASHION_CLASSES[0] == "T-shirt/top" and FASHION_CLASSES[9] == "Ankle boot"
+
+
+def test_load_fashion_mnist_search_order(tmp_path, fashion_places):
+    from convlib.data import load_fashion_mnist
+
+    ours, debian = fashion_places
+    debian.mkdir(parents=True)
+    make_fake_mnist(debian, n_train=3)
+    assert load_fashion_mnist()[0].shape == (3, 1, 28, 28)  # only Debian's copy exists
+    ours.mkdir(parents=True)
+    make_fake_mnist(ours, n_train=5)
+    (ours / "t10k-labels-idx1-ubyte.gz").unlink()
+    assert load_fashion_mnist()[0].shape == (3, 1, 28, 28)  # ours is incomplete: skipped
+    make_fake_mnist(ours, n_train=5)
+    assert load_fashion_mnist()[0].shape == (5, 1, 28, 28)  # data/fashion-mnist comes first
+    explicit = tmp_path / "mine"
+    explicit.mkdir()
+    make_fake_mnist(explicit, n_train=7, gz=(False,) * 4)
+    X_train, y_train, X_test, y_test = load_fashion_mnist(str(explicit))  # an argument wins
+    assert X_train.shape == (7, 1, 28, 28) and y_test.shape == (4,)
+    assert X_train.dtype == np.float64 and y_train.dtype == np.int64
+
+
+def test_load_fashion_mnist_says_how_to_get_it(tmp_path, fashion_places):
+    from convlib.data import load_fashion_mnist
+
+    ours, debian = fashion_places
+    ours.mkdir(parents=True)
+    make_fake_mnist(ours)
+    (ours / "train-images-idx3-ubyte.gz").unlink()
+    with pytest.raises(FileNotFoundError) as info:
+        load_fashion_mnist()
+    message = str(info.value)
+    assert f"{ours} lacks train-images-idx3-ubyte" in message
+    assert f"{debian} does not exist" in message
+    assert "python -m convlib.data fetch fashion-mnist --dir data/fashion-mnist" in message
+    assert "apt-get install dataset-fashion-mnist" in message
+    with pytest.raises(FileNotFoundError, match="nowhere does not exist.*apt-get install"):
+        load_fashion_mnist(tmp_path / "nowhere")
+    with pytest.raises(TypeError, match="directory must be a str or os.PathLike, got 3"):
+        load_fashion_mnist(3)
+
+
+DEBIAN_FASHION_LABELS = Path("/usr/share/datasets/fashion-mnist/train-labels-idx1-ubyte.gz")
+
+
+@pytest.mark.skipif(not DEBIAN_FASHION_LABELS.is_file(), reason="needs Debian's dataset-fashion-mnist")
+def test_debians_fashion_mnist_labels():
+    labels = read_idx(DEBIAN_FASHION_LABELS)
+    np.testing.assert_array_equal(np.bincount(labels, minlength=10), np.full(10, 6000))

@@ -3,9 +3,10 @@
 Notebook 01 onwards call :func:`load_mnist_sample`, which needs nothing but the repository: the
 sample lives in ``data/mnist_sample.npz`` (see ``data/README.md`` for its origin and credits) and is
 checked against :data:`SAMPLE_SHA256` before use. For the full 70,000 digits, download the four IDX
-files once and call :func:`load_mnist`; :func:`load_mnist_pickle` reads the classic
-``mnist.pkl.gz``. Every loader returns images as float64 in [0, 1], shape (N, 1, 28, 28) (NCHW, one
-channel), and labels as int64, shape (N,).
+files once (``python -m convlib.data fetch mnist --dir data/mnist``, see :mod:`convlib.download`)
+and call :func:`load_mnist`; :func:`load_fashion_mnist` reads Fashion-MNIST the same way, and
+:func:`load_mnist_pickle` the classic ``mnist.pkl.gz``. Every loader returns images as float64
+in [0, 1], shape (N, 1, 28, 28) (NCHW, one channel), and labels as int64, shape (N,).
 """
 import gzip
 import hashlib
@@ -19,14 +20,15 @@ from pathlib import Path
 
 import numpy as np
 
-from ._validate import as_int
+from .._validate import as_int
 
 __all__ = [
     "DATA_DIR", "SAMPLE_FILENAME", "SAMPLE_SHA256", "data_dir", "verify_sample",
     "load_mnist_sample_raw", "load_mnist_sample", "read_idx", "load_mnist", "load_mnist_pickle",
+    "FASHION_CLASSES", "DEBIAN_FASHION_DIR", "load_fashion_mnist", "download", "DownloadError",
 ]
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+DATA_DIR = Path(__file__).resolve().parents[2] / "data"  # the repository's data/ folder
 SAMPLE_FILENAME = "mnist_sample.npz"
 SAMPLE_SHA256 = "3b868bb59813f45401da2e3d31932745a48fb4d8a7991b94e8f16ea30a0a625e"
 _SAMPLE_PER_CLASS = 500
@@ -245,6 +247,41 @@ def load_mnist(directory):
     return _load_idx_set(directory, "MNIST")
 
 
+FASHION_CLASSES = ("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt",
+                   "Sneaker", "Bag", "Ankle boot")  # FASHION_CLASSES[label], as Zalando numbers them
+DEBIAN_FASHION_DIR = Path("/usr/share/datasets/fashion-mnist")  # Debian: dataset-fashion-mnist
+
+
+def load_fashion_mnist(directory=None):
+    """Load Fashion-MNIST (Zalando's 28x28 clothing images), laid out exactly like MNIST.
+
+    Looks in ``directory`` if given; otherwise in ``data_dir() / "fashion-mnist"`` (where
+    ``python -m convlib.data fetch fashion-mnist`` puts the files), then in
+    :data:`DEBIAN_FASHION_DIR`. Class ``k`` is named ``FASHION_CLASSES[k]``.
+
+    Returns
+    -------
+    X_train : ndarray of float64, shape (60000, 1, 28, 28), values in [0, 1]
+    y_train : ndarray of int64, shape (60000,), values 0..9
+    X_test : ndarray of float64, shape (10000, 1, 28, 28), values in [0, 1]
+    y_test : ndarray of int64, shape (10000,), values 0..9
+    """
+    how = ("Get the files with `python -m convlib.data fetch fashion-mnist --dir "
+           "data/fashion-mnist` (needs the internet), or on Debian/Ubuntu with "
+           f"`sudo apt-get install dataset-fashion-mnist` (installs them in {DEBIAN_FASHION_DIR}).")
+    candidates = ([_as_path(directory, "directory")] if directory is not None
+                  else [data_dir() / "fashion-mnist", DEBIAN_FASHION_DIR])
+    problems = []
+    for folder in candidates:
+        missing = [s for s in _IDX_STEMS
+                   if not ((folder / s).is_file() or (folder / (s + ".gz")).is_file())]
+        if folder.is_dir() and not missing:
+            return _load_idx_set(folder, "Fashion-MNIST")
+        problems.append(f"{folder} lacks {', '.join(missing)}" if folder.is_dir()
+                        else f"{folder} does not exist")
+    raise FileNotFoundError(f"Fashion-MNIST not found: {'; '.join(problems)}. {how}")
+
+
 def load_mnist_pickle(path):
     """Load the classic ``mnist.pkl.gz`` (train 50,000 / validation 10,000 / test 10,000).
 
@@ -282,3 +319,6 @@ def load_mnist_pickle(path):
             raise ValueError(f"{path}: {split} X must lie in [0, 1], got {X.min()}..{X.max()}")
         out.append((X.astype(np.float64).reshape(-1, 1, 28, 28), y.astype(np.int64)))
     return tuple(out)
+
+
+from ..download import DownloadError, download  # noqa: E402  (the issue names convlib.data.download)
