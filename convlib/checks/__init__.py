@@ -16,6 +16,8 @@ Every check takes ``n_cases=20`` and ``seed=0``. What the reader writes, and whe
   :func:`check_diagonal_filter` ``fn(size) -> (size, size)``;
 - 03: :func:`check_window_strides` ``fn(shape, itemsize, kernel_size, stride) -> strides``,
   :func:`check_im2col` ``fn(x, kernel_size, stride) -> (N*OH*OW, C*KH*KW)``.
+- 04, 05: :func:`check_conv_output_shape`, :func:`check_param_count`, :func:`check_same_padding`, :func:`check_max_pool`, :func:`check_pool_output_size` (module ``shapes``);
+- 06: :func:`check_conv1d_backward` ``fn(dout, x, w) -> (dx, dw)``, :func:`check_max_pool_backward` ``fn(dout, x, size) -> dx``, :func:`check_conv2d_dw` ``fn(dout, x, w) -> dw``.
 """
 from .basics import (
     check_diagonal_filter,
@@ -26,8 +28,13 @@ from .basics import (
     check_weight_count,
     check_window_strides,
 )
+from .gradients import check_conv1d_backward, check_conv2d_dw, check_max_pool_backward
+from .shapes import (check_conv_output_shape, check_max_pool, check_param_count, check_pool_output_size,
+                     check_same_padding)
 
 __all__ = [
     "check_weight_count", "check_patches", "check_output_size", "check_feature_map",
     "check_diagonal_filter", "check_window_strides", "check_im2col",
+    "check_conv1d_backward", "check_max_pool_backward", "check_conv2d_dw",
+    "check_conv_output_shape", "check_param_count", "check_same_padding", "check_max_pool", "check_pool_output_size",
 ]

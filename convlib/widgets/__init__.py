@@ -7,9 +7,15 @@ widget and stored here), and ``figure`` / ``show_static()`` for a PNG that survi
 nbviewer. One module per notebook topic:
 
 - ``patches``: :class:`WeightCounter`, :class:`PatchExplorer` (notebook 01);
-- ``kernel_editor``: :class:`KernelEditor` (notebook 02).
+- ``kernel_editor``: :class:`KernelEditor` (notebook 02);
+- ``arithmetic``: :class:`ArithmeticExplorer` (notebook 04); ``pooling``: :class:`PoolExplorer`, :class:`ShiftExplorer` (notebook 05).
 """
+from .arithmetic import ArithmeticExplorer, conv_arithmetic
 from .kernel_editor import PRESETS, KernelEditor, preset_kernel
 from .patches import PatchExplorer, WeightCounter, count_weights
+from .pooling import PoolExplorer, ShiftExplorer
 
-__all__ = ["PRESETS", "preset_kernel", "count_weights", "KernelEditor", "PatchExplorer", "WeightCounter"]
+__all__ = [
+    "PRESETS", "preset_kernel", "count_weights", "KernelEditor", "PatchExplorer", "WeightCounter",
+    "conv_arithmetic", "ArithmeticExplorer", "PoolExplorer", "ShiftExplorer",
+]
