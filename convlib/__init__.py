@@ -27,6 +27,7 @@ from .data import (
     read_idx,
     verify_sample,
 )
+from .doctor import doctor
 from .filters import (
     KERNELS,
     box_blur,
@@ -69,6 +70,8 @@ __all__ = [
     "conv2d", "conv2d_backward", "conv2d_naive", "conv2d_backward_naive",
     # pool.py
     "POOL_MODES", "pool2d", "pool2d_backward", "pool2d_naive", "pool2d_backward_naive",
+    # doctor.py
+    "doctor",
     # gradcheck.py
     "numerical_gradient", "rel_error", "check_gradient",
     # filters.py

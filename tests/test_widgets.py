@@ -348,3 +348,19 @@ def test_size_round_trips_do_not_leak_widget_models(editor_images):
         ed.controls["size"].value = 5
         ed.controls["size"].value = 3
     assert len(_live_models()) == before
+
+
+def test_the_browser_rounding_a_preset_weight_is_not_an_edit(editor_images):
+    """The front end snaps 0.0751 to the slider's 0.01 grid and sends 0.08 back: that echo must
+    leave the preset and its exact weights alone, while a real move still makes the grid custom."""
+    ed = KernelEditor(editor_images, preset="gaussian blur")
+    exact = ed.weights.copy()
+    assert not np.allclose(exact, np.round(exact, 2))  # the preset is off the grid
+    for name in weight_names(ed):
+        ed.controls[name].value = round(ed.controls[name].value, 2)  # what the browser sends back
+    assert ed.controls["preset"].value == "gaussian blur"
+    np.testing.assert_array_equal(ed.weights, exact)
+    np.testing.assert_allclose(ed.output, same_conv(ed.image, exact), rtol=1e-12)
+    ed.controls["w_0_0"].value = 0.5
+    assert ed.controls["preset"].value == "custom"
+    assert ed.weights[0, 0] == 0.5 and ed.weights[1, 1] == exact[1, 1]

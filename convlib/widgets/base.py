@@ -69,15 +69,17 @@ class _Widget:
             return
         try:
             self._busy = True
-            self._react(change)
+            unchanged = self._react(change)
         except Exception as exc:  # noqa: BLE001 - a callback must never raise into the notebook
             return self._show_error(exc)
         finally:
             self._busy = False
-        self.update()
+        if not unchanged:
+            self.update()
 
     def _react(self, change):
-        """Side effects of a control change, before the recompute (none by default)."""
+        """Side effects of a control change, before the recompute (none by default).
+        Return True when the change leaves the results as they are, to skip the recompute."""
 
     def update(self):
         """Recompute from the controls and redraw; on failure set ``error`` instead of raising."""

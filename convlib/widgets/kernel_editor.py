@@ -83,6 +83,7 @@ class KernelEditor(_Widget):
             for model in (old.layout, old.style, old):  # each is a model of its own in the front end
                 model.close()
         self._names = [f"w_{r}_{c}" for r in range(len(k)) for c in range(len(k))]  # row by row
+        self._exact = dict(zip(self._names, map(float, k.ravel())))
         for name, v in zip(self._names, k.ravel()):
             self.controls[name] = ipw.FloatSlider(value=float(v), min=-10.0, max=10.0, step=0.01,
                                                   readout_format=".3f", layout=ipw.Layout(width="175px"))
@@ -90,10 +91,20 @@ class KernelEditor(_Widget):
         self._grid.children = [self.controls[n] for n in self._names]
         self._grid.layout.grid_template_columns = f"repeat({len(k)}, 180px)"
 
+    def _near_exact(self, name):
+        """True when slider ``name`` shows the weight the editor set, up to the browser's rounding.
+
+        A slider moves in steps of 0.01, so the browser rounds a preset weight such as 0.0751 to
+        0.08 and sends that back; that echo is not the reader's edit and must not change the kernel.
+        """
+        slider = self.controls[name]
+        return abs(slider.value - self._exact[name]) <= slider.step / 2 + 1e-12
+
     @property
     def weights(self):
         K = math.isqrt(len(self._names))
-        return np.array([self.controls[n].value for n in self._names]).reshape(K, K)
+        values = [self._exact[n] if self._near_exact(n) else self.controls[n].value for n in self._names]
+        return np.array(values).reshape(K, K)
 
     def _react(self, change):
         owner, K, preset = change["owner"], self.controls["size"].value, self.controls["preset"]
@@ -103,8 +114,13 @@ class KernelEditor(_Widget):
             self._build_sliders(custom if preset.value == "custom" else preset_kernel(preset.value, K))
         elif owner is preset and preset.value != "custom":
             for name, v in zip(self._names, preset_kernel(preset.value, K).ravel()):
+                self._exact[name] = float(v)
                 self.controls[name].value = float(v)
         elif isinstance(owner, ipw.FloatSlider):
+            name = next(n for n in self._names if self.controls[n] is owner)
+            if self._near_exact(name):
+                return True  # the browser rounding our own value: nothing to redo
+            self._exact[name] = float(owner.value)
             preset.value = "custom"  # the grid no longer holds the preset
 
     def _compute(self):
