@@ -1,0 +1,180 @@
+"""Time one training epoch of the course CNN in convlib and in PyTorch, in the same run.
+
+Run from the repository root::
+
+    python benchmarks/bench_train.py              # 3 timed epochs each, median
+    python benchmarks/bench_train.py --repeat 1 --threads 1
+
+Both sides train the same model (:func:`convlib.train.course_cnn`; PyTorch gets a copy of its
+initial weights) on the same 4,000 bundled digits in the same batch order, batch 64, with
+Adam(lr=2e-3), in float32, without augmentation. An epoch is ``ceil(4000 / 64) = 63`` steps of
+forward, softmax cross-entropy, backward and optimizer step. The runs of the two libraries are
+interleaved and each is warmed up first; the table shows the median seconds per epoch, the mean
+training loss of the last timed epoch (both should fall alike: same model, same data), and the
+ratio. convlib's peak memory is measured in a separate, untimed epoch with ``tracemalloc`` (NumPy
+reports its array buffers to it), as the peak of traced allocations above what was allocated
+before the epoch (the data set and model); the process's maximum resident set size from
+``resource.getrusage`` is printed too, for scale (it includes the interpreter, NumPy and PyTorch).
+"""
+import argparse
+import datetime
+import os
+import statistics
+import sys
+import time
+import tracemalloc
+from pathlib import Path
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--repeat", type=int, default=3, help="timed epochs per library (default 3)")
+    p.add_argument("--batch-size", type=int, default=64, help="minibatch size (default 64)")
+    p.add_argument("--threads", type=int, default=None, help="threads for BLAS and torch (default: all usable CPUs)")
+    args = p.parse_args(argv)
+    for name in ("repeat", "batch_size", "threads"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            p.error(f"--{name.replace('_', '-')} must be >= 1, got {value}")
+    return args
+
+
+ARGS = parse_args()
+if ARGS.threads is not None:  # before NumPy loads its BLAS
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        os.environ[var] = str(ARGS.threads)
+
+import numpy as np  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the working tree's convlib
+from convlib.data import load_mnist_sample  # noqa: E402
+from convlib.layers import softmax_cross_entropy  # noqa: E402
+from convlib.optim import Adam  # noqa: E402
+from convlib.train import course_cnn  # noqa: E402
+
+try:
+    import torch
+except ImportError:
+    torch = None
+try:
+    import resource  # Unix only
+except ImportError:
+    resource = None
+
+LR = 2e-3
+
+
+def usable_cpus():
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def busy_cpus(seconds=0.5):
+    """CPUs kept busy by other processes during ``seconds`` (from /proc/stat), or None off Linux."""
+    def ticks():
+        with open("/proc/stat") as f:
+            values = [int(v) for v in f.readline().split()[1:]]
+        return sum(values), values[3] + values[4]  # all, idle + iowait
+
+    try:
+        (total0, idle0), _, (total1, idle1) = ticks(), time.sleep(seconds), ticks()
+    except (OSError, ValueError, IndexError):
+        return None
+    return (os.cpu_count() or 1) * (1 - (idle1 - idle0) / max(1, total1 - total0))
+
+
+def convlib_epoch(model, opt, X, y, order, batch_size):
+    """One epoch of convlib training; returns the mean loss."""
+    total = 0.0
+    for start in range(0, len(order), batch_size):
+        idx = order[start:start + batch_size]
+        loss, dlogits = softmax_cross_entropy(model.forward(X[idx], training=True), y[idx])
+        model.backward(dlogits)
+        opt.step(model.params, model.grads)
+        total += loss * len(idx)
+    return total / len(order)
+
+
+def torch_model_like(model):
+    """The course CNN in torch.nn, starting from convlib's weights (same layouts: no transposes)."""
+    nn = torch.nn
+    net = nn.Sequential(nn.Conv2d(1, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(16, 64, 5), nn.ReLU(),
+                        nn.MaxPool2d(2), nn.Flatten(), nn.Linear(1024, 10))
+    with torch.no_grad():
+        for i in (0, 3, 7):
+            net[i].weight.copy_(torch.from_numpy(model.params[f"{i}.w"]))
+            net[i].bias.copy_(torch.from_numpy(model.params[f"{i}.b"]))
+    return net
+
+
+def torch_epoch(net, opt, X, y, order, batch_size):
+    total = 0.0
+    for start in range(0, len(order), batch_size):
+        idx = torch.from_numpy(order[start:start + batch_size])
+        loss = torch.nn.functional.cross_entropy(net(X[idx]), y[idx])
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        total += loss.item() * len(idx)
+    return total / len(order)
+
+
+def main():
+    threads = ARGS.threads or usable_cpus()
+    busy = busy_cpus()
+    X, y, _, _ = load_mnist_sample()
+    X = X.astype(np.float32)  # (4000, 1, 28, 28)
+    rng = np.random.default_rng(0)
+    orders = [rng.permutation(len(X)) for _ in range(ARGS.repeat + 1)]  # same batch order for both sides
+    model, opt_np = course_cnn(seed=0), Adam(lr=LR)
+    runs = {"convlib": []}
+    sides = {"convlib": lambda order: convlib_epoch(model, opt_np, X, y, order, ARGS.batch_size)}
+    if torch is not None:
+        torch.set_num_threads(threads)
+        net = torch_model_like(model)
+        opt_t = torch.optim.Adam(net.parameters(), lr=LR)
+        tX, ty = torch.from_numpy(X), torch.from_numpy(y)
+        sides["torch"] = lambda order: torch_epoch(net, opt_t, tX, ty, order, ARGS.batch_size)
+        runs["torch"] = []
+    warm = orders[0][:8 * ARGS.batch_size]
+    for side in sides.values():  # warm-up: 8 steps each
+        side(warm)
+    losses = {}
+    for order in orders[1:]:
+        for name, side in sides.items():
+            time.sleep(0.3)  # let the other library's spinning worker threads go to sleep first
+            start = time.perf_counter()
+            losses[name] = side(order)
+            runs[name].append(time.perf_counter() - start)
+
+    mem_model = course_cnn(seed=1)
+    mem_opt = Adam(lr=LR)
+    tracemalloc.start()
+    base = tracemalloc.get_traced_memory()[0]
+    tracemalloc.reset_peak()
+    convlib_epoch(mem_model, mem_opt, X, y, orders[0], ARGS.batch_size)
+    peak = tracemalloc.get_traced_memory()[1] - base
+    tracemalloc.stop()
+    maxrss = f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MiB" if resource else "unknown"  # KiB on Linux
+
+    steps = -(-len(X) // ARGS.batch_size)
+    print(f"bench_train: one epoch of the course CNN ({model.num_params():,} parameters), {len(X):,} digits, "
+          f"batch {ARGS.batch_size} ({steps} steps), Adam(lr={LR:g}), float32, no augmentation")
+    print(f"{datetime.datetime.now():%Y-%m-%d %H:%M}, {usable_cpus()} CPUs, {threads} threads, numpy {np.__version__}, "
+          f"torch {torch.__version__ if torch else 'not installed'}; median of {ARGS.repeat} epoch(s) each")
+    if busy is not None:
+        print(f"CPUs already busy before the run: {busy:.1f} of {os.cpu_count()} (quote ratios only from an idle machine)")
+    print(f"{'':10}{'s/epoch':>10}{'ms/step':>10}{'loss':>9}")
+    median = {name: statistics.median(times) for name, times in runs.items()}
+    for name in runs:
+        print(f"{name:10}{median[name]:10.2f}{1e3 * median[name] / steps:10.1f}{losses[name]:9.4f}")
+    if torch is not None:
+        print(f"convlib / torch: {median['convlib'] / median['torch']:.1f}x")
+    print(f"convlib peak memory during one epoch: {peak / 2**20:.1f} MiB above the data and model "
+          f"(tracemalloc); process max RSS {maxrss} (resource.getrusage)")
+
+
+if __name__ == "__main__":
+    main()
