@@ -91,7 +91,7 @@ def convlib_epoch(model, opt, X, y, order, batch_size):
     for start in range(0, len(order), batch_size):
         idx = order[start:start + batch_size]
         loss, dlogits = softmax_cross_entropy(model.forward(X[idx], training=True), y[idx])
-        model.backward(dlogits)
+        model.backward(dlogits, need_dx=False)
         opt.step(model.params, model.grads)
         total += loss * len(idx)
     return total / len(order)

@@ -58,7 +58,7 @@ def _check_dout(dout, expected):
     return dout
 
 
-def conv2d(x, w, b=None, stride=1, padding=0, dilation=1):
+def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, *, cache=None):
     """2-D cross-correlation of a batch of images with a bank of filters.
 
     Parameters
@@ -67,6 +67,10 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1):
     w : ndarray, shape (F, C, KH, KW)
     b : ndarray, shape (F,), optional
     stride, padding, dilation : int or (height, width) pair
+    cache : dict, optional
+        If given, the window columns built here are stored in it under ``"cols"`` so that
+        :func:`conv2d_backward` called with the same dict skips rebuilding them (a layer keeps one
+        such dict between its forward and backward pass; ``x`` must not change in between).
 
     Returns
     -------
@@ -76,6 +80,8 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1):
     x, w, b, stride, padding, dilation, (N, F, OH, OW) = _check_conv2d(x, w, b, stride, padding, dilation)
     dtype = _result_dtype(x, w, *([] if b is None else [b]))
     cols = _columns(x.astype(dtype, copy=False), w.shape[2:], stride, padding, dilation)  # (N, C*KH*KW, OH*OW)
+    if cache is not None:
+        cache["cols"] = cols
     # One batched matmul (F, C*KH*KW) @ (C*KH*KW, OH*OW) per image lands directly in NCHW order.
     out = np.matmul(w.astype(dtype, copy=False).reshape(F, -1), cols)  # (N, F, OH*OW)
     if b is not None:
@@ -95,7 +101,7 @@ def _columns(x, kernel_size, stride, padding, dilation):
     return win.transpose(0, 1, 4, 5, 2, 3).reshape(N, C * KH * KW, OH * OW)  # copies
 
 
-def conv2d_backward(dout, x, w, stride=1, padding=0, dilation=1):
+def conv2d_backward(dout, x, w, stride=1, padding=0, dilation=1, *, cache=None, need_dx=True):
     """Gradients of a 2-D convolution with respect to its input, weights and bias.
 
     Parameters
@@ -103,10 +109,15 @@ def conv2d_backward(dout, x, w, stride=1, padding=0, dilation=1):
     dout : ndarray, shape (N, F, OH, OW), the upstream gradient dL/dout
     x : ndarray, shape (N, C, H, W), the forward input
     w : ndarray, shape (F, C, KH, KW), the forward weights
+    cache : dict, optional
+        The dict given to :func:`conv2d` for this ``x``: its columns are reused.
+    need_dx : bool, default True
+        False skips the input gradient (a network's first layer has no use for it) and returns
+        ``None`` in its place.
 
     Returns
     -------
-    dx : ndarray, shape (N, C, H, W)
+    dx : ndarray, shape (N, C, H, W), or None when ``need_dx`` is False
         every output pixel sends ``dout * w`` back to the window it saw (overlaps add up)
     dw : ndarray, shape (F, C, KH, KW)
         ``sum_n dout[n] @ cols[n].T``: each weight collects ``dout`` times the pixels it met
@@ -120,9 +131,13 @@ def conv2d_backward(dout, x, w, stride=1, padding=0, dilation=1):
     _, _, KH, KW = w.shape
     (PH, PW) = padding
     d = dout.reshape(N, F, OH * OW)
-    cols = _columns(x, (KH, KW), stride, padding, dilation)  # (N, C*KH*KW, OH*OW)
+    cols = None if cache is None else cache.get("cols")
+    if cols is None or cols.shape != (N, C * KH * KW, OH * OW) or cols.dtype != dtype:
+        cols = _columns(x, (KH, KW), stride, padding, dilation)  # (N, C*KH*KW, OH*OW)
     db = d.sum(axis=(0, 2))
     dw = np.matmul(d, cols.transpose(0, 2, 1)).sum(axis=0).reshape(F, C, KH, KW)
+    if not need_dx:
+        return None, dw, db
     dcols = np.matmul(w.reshape(F, -1).T, d)  # (N, C*KH*KW, OH*OW)
     dxp = np.zeros((N, C, H + 2 * PH, W + 2 * PW), dtype=dtype)
     # Scatter the columns back, one strided add per kernel offset (KH*KW adds in all).

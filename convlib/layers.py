@@ -91,12 +91,15 @@ class Conv2D(Layer):
         F, C, KH, KW = self.params["w"].shape
         if x.shape[1] != C:
             raise ValueError(f"x must have shape (N, {C}, H, W) for {self!r}, got shape {x.shape}")
-        self._cache = x
-        return conv2d(x, self.params["w"], self.params["b"], stride=self.stride, padding=self.padding)
+        self._cache, self._columns = x, {}
+        return conv2d(x, self.params["w"], self.params["b"], stride=self.stride, padding=self.padding,
+                      cache=self._columns)
 
-    def backward(self, dout):
+    def backward(self, dout, need_dx=True):
+        """dL/dx from dL/dout (None when ``need_dx`` is False: a first layer skips that work)."""
         x = self._cached()
-        dx, dw, db = conv2d_backward(dout, x, self.params["w"], stride=self.stride, padding=self.padding)
+        dx, dw, db = conv2d_backward(dout, x, self.params["w"], stride=self.stride, padding=self.padding,
+                                     cache=self._columns, need_dx=need_dx)
         if self.trainable:
             self.grads = {"w": dw, "b": db}
         return dx
@@ -115,11 +118,12 @@ class _Pool(Layer):
         self.stride = self.kernel_size if stride is None else as_pair(stride, "stride", 1)
 
     def forward(self, x, training=False):
-        self._cache = x
-        return pool2d(x, self.kernel_size, self.stride, mode=self.mode)
+        self._cache, self._pooled = x, {}
+        return pool2d(x, self.kernel_size, self.stride, mode=self.mode, cache=self._pooled)
 
     def backward(self, dout):
-        return pool2d_backward(dout, self._cached(), self.kernel_size, self.stride, mode=self.mode)
+        return pool2d_backward(dout, self._cached(), self.kernel_size, self.stride, mode=self.mode,
+                               cache=self._pooled)
 
     def __repr__(self):
         return f"{type(self).__name__}(kernel_size={self.kernel_size}, stride={self.stride})"
@@ -255,9 +259,14 @@ class Sequential:
             x = layer.forward(x, training=training)
         return x
 
-    def backward(self, dout):
-        """Backpropagate dL/d(output) through every layer; returns dL/dx."""
-        for layer in reversed(self.layers):
+    def backward(self, dout, need_dx=True):
+        """Backpropagate dL/d(output) through every layer; returns dL/dx.
+
+        ``need_dx=False`` (what training uses) lets a first :class:`Conv2D` skip its input gradient,
+        a sizeable share of the work, and returns None."""
+        for i, layer in reversed(list(enumerate(self.layers))):
+            if i == 0 and not need_dx and isinstance(layer, Conv2D):
+                return layer.backward(dout, need_dx=False)
             dout = layer.backward(dout)
         return dout
 

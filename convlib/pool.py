@@ -55,7 +55,7 @@ def _offset_slices(x_shape, kernel_size, stride, out_shape):
     ]
 
 
-def pool2d(x, kernel_size, stride=None, mode="max"):
+def pool2d(x, kernel_size, stride=None, mode="max", *, cache=None):
     """Max, mean or sum pooling over (KH, KW) windows.
 
     Parameters
@@ -64,6 +64,9 @@ def pool2d(x, kernel_size, stride=None, mode="max"):
     kernel_size : int or (KH, KW)
     stride : int or (SH, SW), default ``kernel_size``
     mode : {"max", "mean", "sum"}
+    cache : dict, optional
+        If given, the output is stored in it under ``"out"``; :func:`pool2d_backward` with the same
+        dict then finds the window maxima there instead of pooling again.
 
     Returns
     -------
@@ -77,6 +80,8 @@ def pool2d(x, kernel_size, stride=None, mode="max"):
         combine(out, x[sl], out=out)
     if mode == "mean":
         out /= kernel_size[0] * kernel_size[1]
+    if cache is not None:
+        cache["out"] = out
     return out
 
 
@@ -88,13 +93,15 @@ def _grad_dtype(dout, x, mode):
     return np.dtype(np.int64) if dtype.kind == "b" else dtype
 
 
-def pool2d_backward(dout, x, kernel_size, stride=None, mode="max"):
+def pool2d_backward(dout, x, kernel_size, stride=None, mode="max", *, cache=None):
     """Gradient of :func:`pool2d` with respect to its input.
 
     Parameters
     ----------
     dout : ndarray, shape (N, C, OH, OW)
     x : ndarray, shape (N, C, H, W), the forward input
+    cache : dict, optional
+        The dict given to :func:`pool2d` for this ``x`` (max mode reuses its output).
 
     Returns
     -------
@@ -108,23 +115,33 @@ def pool2d_backward(dout, x, kernel_size, stride=None, mode="max"):
     g = dout.astype(dtype, copy=False)
     if mode == "mean":
         g = g / (kernel_size[0] * kernel_size[1])
-    dx = np.zeros(x.shape, dtype=dtype)
+    (KH, KW), (SH, SW), (OH, OW) = kernel_size, stride, out_shape[2:]
+    disjoint = SH >= KH and SW >= KW  # no two windows share a pixel: write, don't add
+    covering = disjoint and (SH, SW) == (KH, KW) and x.shape[2:] == (OH * KH, OW * KW)
+    dx = np.empty(x.shape, dtype=dtype) if covering else np.zeros(x.shape, dtype=dtype)
     slices = _offset_slices(x.shape, kernel_size, stride, out_shape)
     if mode != "max":
         for sl in slices:
-            dx[sl] += g
+            if disjoint:
+                dx[sl] = g
+            else:
+                dx[sl] += g
         return dx
     # Max: walk the offsets in row-major order; each window sends its gradient to the first
     # offset that holds its maximum, then stops listening.
-    best = pool2d(x, kernel_size, stride, "max")
+    best = None if cache is None else cache.get("out")
+    if best is None or best.shape != out_shape or best.dtype != x.dtype:
+        best = pool2d(x, kernel_size, stride, "max")
     waiting = np.ones(out_shape, dtype=bool)  # windows whose maximum is not found yet
     hit = np.empty(out_shape, dtype=bool)
     for sl in slices:
         np.equal(x[sl], best, out=hit)
         hit &= waiting
-        target = dx[sl]  # a view: the add below writes into dx
-        np.add(target, g, out=target, where=hit)
-        waiting &= ~hit
+        if disjoint:
+            np.multiply(g, hit, out=dx[sl])  # dx[sl] is a view: this writes into dx
+        else:
+            dx[sl] += g * hit
+        waiting ^= hit
     return dx
 
 

@@ -222,7 +222,7 @@ def fit(model, X, y, epochs, batch_size, optimizer, X_val=None, y_val=None, augm
                 xb = augment(xb, rng=rng)
             logits = model.forward(xb, training=True)  # (B, K)
             loss, dlogits = softmax_cross_entropy(logits, yb)
-            model.backward(dlogits)
+            model.backward(dlogits, need_dx=False)
             optimizer.step(model.params, model.grads)
             total_loss, correct = total_loss + loss * len(idx), correct + int(np.sum(logits.argmax(axis=1) == yb))
             seen = min(N, (step + 1) * batch_size)

@@ -207,3 +207,23 @@ def test_conv2d_float32_close_to_torch_on_a_course_layer():
     w = rng.standard_normal((32, 16, 3, 3)).astype(np.float32)
     ref = torch.nn.functional.conv2d(torch.tensor(x), torch.tensor(w)).numpy()
     np.testing.assert_allclose(conv2d(x, w), ref, rtol=1e-4, atol=1e-4)
+
+
+@pytest.mark.parametrize("case", CASES[:4])
+def test_conv2d_backward_with_the_forward_cache_and_without_dx(case):
+    x, w, b, s, p, d = _random_case(case, seed=12)
+    cache = {}
+    out = conv2d(x, w, b, s, p, d, cache=cache)
+    assert cache["cols"].shape[0] == x.shape[0]
+    dout = np.random.default_rng(13).standard_normal(out.shape)
+    plain = conv2d_backward(dout, x, w, s, p, d)
+    cached = conv2d_backward(dout, x, w, s, p, d, cache=cache)
+    for a, c in zip(plain, cached):
+        np.testing.assert_array_equal(a, c)
+    dx, dw, db = conv2d_backward(dout, x, w, s, p, d, cache=cache, need_dx=False)
+    assert dx is None
+    np.testing.assert_array_equal(dw, plain[1])
+    np.testing.assert_array_equal(db, plain[2])
+    # A cache left from another input shape is ignored, not trusted.
+    other = conv2d_backward(dout[:1], x[:1], w, s, p, d, cache=cache)
+    np.testing.assert_allclose(other[1], conv2d_backward_naive(dout[:1], x[:1], w, s, p, d)[1], rtol=1e-12, atol=1e-12)

@@ -103,3 +103,15 @@ def test_pool2d_matches_torch(k, s):
         dout = rng.standard_normal(out.shape)
         out_t.backward(torch.tensor(dout))
         np.testing.assert_allclose(pool2d_backward(dout, x, k, s, mode), xt.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_pool2d_backward_reuses_the_forward_cache(mode):
+    rng = np.random.default_rng(4)
+    x = rng.integers(0, 4, size=(2, 3, 8, 8)).astype(np.float32)  # many ties
+    cache = {}
+    out = pool2d(x, 2, mode=mode, cache=cache)
+    assert cache["out"] is out
+    dout = rng.standard_normal(out.shape).astype(np.float32)
+    np.testing.assert_array_equal(pool2d_backward(dout, x, 2, mode=mode, cache=cache),
+                                  pool2d_backward_naive(dout, x, 2, mode=mode))
