@@ -1,27 +1,17 @@
 """Tests for convlib.plot: what each function draws, read back from the returned Axes/Figure."""
-import matplotlib
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from matplotlib.patches import Rectangle
 
-matplotlib.use("Agg")
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from hypothesis import given, settings  # noqa: E402
-from hypothesis import strategies as st  # noqa: E402
-from matplotlib.patches import Rectangle  # noqa: E402
-
-from convlib import make_patches, output_size  # noqa: E402
-from convlib.plot import (  # noqa: E402
+from convlib import make_patches, output_size
+from convlib.plot import (
     _format_seconds, load_photo, mosaic, plot_timings, show_grid, show_image, show_kernel, show_windows,
 )
 
 RNG = np.random.default_rng(0)
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
 
 
 def _visible(fig):

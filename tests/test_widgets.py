@@ -1,27 +1,16 @@
 """Tests for convlib.widgets, driven through the controls exactly as a slider drag would be."""
-import matplotlib
+import ipywidgets as ipw
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-
-import ipywidgets as ipw  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from convlib import conv2d, filters, make_patches  # noqa: E402
-from convlib import widgets as W  # noqa: E402
-from convlib.widgets import kernel_editor as kernel_editor_module  # noqa: E402
-from convlib.widgets import KernelEditor, PatchExplorer, WeightCounter, count_weights, preset_kernel  # noqa: E402
+from convlib import conv2d, filters, make_patches
+from convlib import widgets as W
+from convlib.widgets import kernel_editor as kernel_editor_module
+from convlib.widgets import KernelEditor, PatchExplorer, WeightCounter, count_weights, preset_kernel
 
 PNG = b"\x89PNG"
 RNG = np.random.default_rng(0)
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
 
 
 @pytest.fixture(scope="module")

@@ -1,29 +1,18 @@
 """Tests for the widgets of notebooks 04 and 05 (ArithmeticExplorer, PoolExplorer, ShiftExplorer) and
 the translation-experiment helpers, driven through the controls exactly as a slider drag would be."""
-import matplotlib
+import ipywidgets as ipw
+import numpy as np
+import pytest
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-
-import ipywidgets as ipw  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pytest  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from convlib import conv2d, output_size, pool2d  # noqa: E402
-from convlib import widgets as W  # noqa: E402
-from convlib.widgets import ArithmeticExplorer, PoolExplorer, ShiftExplorer, conv_arithmetic  # noqa: E402
-from convlib.widgets import pooling as pooling_module  # noqa: E402
-from convlib.widgets.pooling import PIPELINES, pipeline_maps, shift_canvas, shift_change, shift_right  # noqa: E402
+from convlib import conv2d, output_size, pool2d
+from convlib import widgets as W
+from convlib.widgets import ArithmeticExplorer, PoolExplorer, ShiftExplorer, conv_arithmetic
+from convlib.widgets import pooling as pooling_module
+from convlib.widgets.pooling import PIPELINES, pipeline_maps, shift_canvas, shift_change, shift_right
 
 PNG = b"\x89PNG"
 RNG = np.random.default_rng(0)
-
-
-@pytest.fixture(autouse=True)
-def _close_figures():
-    yield
-    plt.close("all")
 
 
 def set_values(widget, **values):
