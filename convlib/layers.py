@@ -91,7 +91,8 @@ class Conv2D(Layer):
         F, C, KH, KW = self.params["w"].shape
         if x.shape[1] != C:
             raise ValueError(f"x must have shape (N, {C}, H, W) for {self!r}, got shape {x.shape}")
-        self._cache, self._columns = x, {}
+        # Keep the columns for backward only when training: at inference they would just hold memory.
+        self._cache, self._columns = x, ({} if training else None)
         return conv2d(x, self.params["w"], self.params["b"], stride=self.stride, padding=self.padding,
                       cache=self._columns)
 
@@ -118,7 +119,7 @@ class _Pool(Layer):
         self.stride = self.kernel_size if stride is None else as_pair(stride, "stride", 1)
 
     def forward(self, x, training=False):
-        self._cache, self._pooled = x, {}
+        self._cache, self._pooled = x, ({} if training else None)
         return pool2d(x, self.kernel_size, self.stride, mode=self.mode, cache=self._pooled)
 
     def backward(self, dout):
