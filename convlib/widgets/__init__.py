@@ -8,9 +8,11 @@ nbviewer. One module per notebook topic:
 
 - ``patches``: :class:`WeightCounter`, :class:`PatchExplorer` (notebook 01);
 - ``kernel_editor``: :class:`KernelEditor` (notebook 02);
-- ``arithmetic``: :class:`ArithmeticExplorer` (notebook 04); ``pooling``: :class:`PoolExplorer`, :class:`ShiftExplorer` (notebook 05).
+- ``arithmetic``: :class:`ArithmeticExplorer` (notebook 04); ``pooling``: :class:`PoolExplorer`, :class:`ShiftExplorer` (notebook 05);
+- ``inside``: :class:`FilterHistory`, :class:`FeatureMapExplorer` (notebook 08).
 """
 from .arithmetic import ArithmeticExplorer, conv_arithmetic
+from .inside import FeatureMapExplorer, FilterHistory, filter_change, layer_outputs
 from .kernel_editor import PRESETS, KernelEditor, preset_kernel
 from .patches import PatchExplorer, WeightCounter, count_weights
 from .pooling import PoolExplorer, ShiftExplorer
@@ -18,4 +20,5 @@ from .pooling import PoolExplorer, ShiftExplorer
 __all__ = [
     "PRESETS", "preset_kernel", "count_weights", "KernelEditor", "PatchExplorer", "WeightCounter",
     "conv_arithmetic", "ArithmeticExplorer", "PoolExplorer", "ShiftExplorer",
+    "filter_change", "layer_outputs", "FilterHistory", "FeatureMapExplorer",
 ]
