@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from convlib import checks, conv2d, im2col, make_patches, output_size
 from convlib.filters import diagonal_edge
+from checkkit import contract_tests, stub as _stub, Unprintable as _Unprintable
 
 # ---------------------------------------------------------------------------------------------
 # Correct answers, written the way a reader would.
@@ -111,36 +112,8 @@ ALL_CHECKS = [checks.check_weight_count, checks.check_output_size, checks.check_
               checks.check_diagonal_filter, checks.check_window_strides, checks.check_im2col]
 
 
-@pytest.mark.parametrize("check, fn", CORRECT)
-def test_correct_answer_passes(check, fn, capsys):
-    assert check(fn) is True
-    out = capsys.readouterr().out
-    assert out.startswith("✓") and "all 20 cases agree" in out
-
-
-@pytest.mark.parametrize("name", sorted(WRONG))
-def test_wrong_answer_is_caught(name, capsys):
-    check, fn = WRONG[name]
-    assert check(fn) is False, name
-    out = capsys.readouterr().out
-    assert out.startswith("✗") and "expected" in out and "got" in out
-
-
-@pytest.mark.parametrize("check", ALL_CHECKS)
-def test_every_check_catches_at_least_two_wrong_answers(check):
-    assert sum(c is check for c, _ in WRONG.values()) >= 2
-
-
-def _stub(*args):
-    raise NotImplementedError("write this function")
-
-
-class _Unprintable:
-    def __repr__(self):
-        raise RuntimeError("no repr")
-
-    def __array__(self, dtype=None, copy=None):
-        raise RuntimeError("no array")
+(test_correct_answer_passes, test_wrong_answer_is_caught,
+ test_every_check_catches_at_least_two_wrong_answers) = contract_tests(CORRECT, WRONG, ALL_CHECKS)
 
 
 def _broken(*args):

@@ -7,6 +7,7 @@ import pytest
 
 from convlib import checks, conv2d_backward, pool2d_backward
 from convlib.checks import inside
+from checkkit import contract_tests, stub as _stub
 
 # ---------------------------------------------------------------------------------------------
 # Correct answers, written the way a reader would.
@@ -155,28 +156,8 @@ def test_calibration_error_extremes():
     assert inside._calibration_error(one_hot, np.array([1, 2, 3, 0, 0]), 10) == 1.0
 
 
-@pytest.mark.parametrize("check, fn", CORRECT)
-def test_correct_answer_passes(check, fn, capsys):
-    assert check(fn) is True
-    out = capsys.readouterr().out
-    assert out.startswith("✓") and "all 20 cases agree" in out
-
-
-@pytest.mark.parametrize("name", sorted(WRONG))
-def test_wrong_answer_is_caught(name, capsys):
-    check, fn = WRONG[name]
-    assert check(fn) is False, name
-    out = capsys.readouterr().out
-    assert out.startswith("✗") and ("expected" in out or "raised" in out)
-
-
-@pytest.mark.parametrize("check", ALL_CHECKS)
-def test_every_check_catches_at_least_two_wrong_answers(check):
-    assert sum(c is check for c, _ in WRONG.values()) >= 2
-
-
-def _stub(*args):
-    raise NotImplementedError("write this function")
+(test_correct_answer_passes, test_wrong_answer_is_caught,
+ test_every_check_catches_at_least_two_wrong_answers) = contract_tests(CORRECT, WRONG, ALL_CHECKS, wrong_may_raise=True)
 
 
 @pytest.mark.parametrize("check", ALL_CHECKS)

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from convlib import checks, conv2d, output_size, pool2d
 from convlib.checks import shapes
+from checkkit import contract_tests, stub as _stub
 
 # ---------------------------------------------------------------------------------------------
 # Correct answers, written the way a reader would.
@@ -115,28 +116,8 @@ def test_exported_from_the_package():
         assert check.__name__ in checks.__all__
 
 
-@pytest.mark.parametrize("check, fn", CORRECT)
-def test_correct_answer_passes(check, fn, capsys):
-    assert check(fn) is True
-    out = capsys.readouterr().out
-    assert out.startswith("✓") and "all 20 cases agree" in out
-
-
-@pytest.mark.parametrize("name", sorted(WRONG))
-def test_wrong_answer_is_caught(name, capsys):
-    check, fn = WRONG[name]
-    assert check(fn) is False, name
-    out = capsys.readouterr().out
-    assert out.startswith("✗") and ("expected" in out or "raised" in out)
-
-
-@pytest.mark.parametrize("check", ALL_CHECKS)
-def test_every_check_catches_at_least_two_wrong_answers(check):
-    assert sum(c is check for c, _ in WRONG.values()) >= 2
-
-
-def _stub(*args):
-    raise NotImplementedError("write this function")
+(test_correct_answer_passes, test_wrong_answer_is_caught,
+ test_every_check_catches_at_least_two_wrong_answers) = contract_tests(CORRECT, WRONG, ALL_CHECKS, wrong_may_raise=True)
 
 
 @pytest.mark.parametrize("check", ALL_CHECKS)

@@ -7,6 +7,7 @@ import pytest
 from convlib import checks
 from convlib.layers import softmax_cross_entropy
 from convlib.train import shift_images
+from checkkit import contract_tests, stub as _stub, Unprintable as _Unprintable
 
 # ---------------------------------------------------------------------------------------------
 # Correct answers, written the way a reader would.
@@ -116,37 +117,8 @@ WRONG = {
 ALL_CHECKS = [checks.check_softmax_cross_entropy, checks.check_shift_image]
 
 
-@pytest.mark.parametrize("check, fn", CORRECT)
-def test_correct_answer_passes(check, fn, capsys):
-    assert check(fn) is True
-    out = capsys.readouterr().out
-    assert out.startswith("✓") and "all 20 cases agree" in out
-
-
-@pytest.mark.parametrize("name", sorted(WRONG))
-@pytest.mark.filterwarnings("ignore::RuntimeWarning")
-def test_wrong_answer_is_caught(name, capsys):
-    check, fn = WRONG[name]
-    assert check(fn) is False, name
-    out = capsys.readouterr().out
-    assert out.startswith("✗") and "expected" in out and "got" in out
-
-
-@pytest.mark.parametrize("check", ALL_CHECKS)
-def test_every_check_catches_at_least_two_wrong_answers(check):
-    assert sum(c is check for c, _ in WRONG.values()) >= 2
-
-
-def _stub(*args):
-    raise NotImplementedError("write this function")
-
-
-class _Unprintable:
-    def __repr__(self):
-        raise RuntimeError("no repr")
-
-    def __array__(self, dtype=None, copy=None):
-        raise RuntimeError("no array")
+(test_correct_answer_passes, test_wrong_answer_is_caught,
+ test_every_check_catches_at_least_two_wrong_answers) = contract_tests(CORRECT, WRONG, ALL_CHECKS, ignore_runtime_warnings=True)
 
 
 @pytest.mark.parametrize("check", ALL_CHECKS)

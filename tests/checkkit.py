@@ -1,0 +1,57 @@
+"""The contract every exercise check in ``convlib.checks`` keeps, as tests shared by the
+``test_checks*.py`` files: a right answer passes with ✓, each wrong answer fails with ✗ and shows
+expected and got, and each check is shown to catch at least two plausible wrong answers.
+
+A test module builds its data (``CORRECT``: (check, fn) pairs; ``WRONG``: name -> (check, fn);
+``ALL_CHECKS``) and then binds the tests to module-level names so pytest collects them::
+
+    test_correct_answer_passes, test_wrong_answer_is_caught, \\
+        test_every_check_catches_at_least_two_wrong_answers = contract_tests(CORRECT, WRONG, ALL_CHECKS)
+"""
+import pytest
+
+
+def stub(*args):
+    """What an exercise cell holds before the reader writes it."""
+    raise NotImplementedError("write this function")
+
+
+class Unprintable:
+    """An answer that can neither be printed nor turned into an array."""
+
+    def __repr__(self):
+        raise RuntimeError("no repr")
+
+    def __array__(self, dtype=None, copy=None):
+        raise RuntimeError("no array")
+
+
+def contract_tests(correct, wrong, all_checks, wrong_may_raise=False, ignore_runtime_warnings=False):
+    """The three contract tests for one module's checks.
+
+    ``wrong_may_raise``: a wrong answer that raises may be reported with the exception ("raised")
+    instead of expected/got. ``ignore_runtime_warnings``: wrong answers may overflow on purpose.
+    """
+
+    @pytest.mark.parametrize("check, fn", correct)
+    def test_correct_answer_passes(check, fn, capsys):
+        assert check(fn) is True
+        out = capsys.readouterr().out
+        assert out.startswith("✓") and "all 20 cases agree" in out
+
+    @pytest.mark.parametrize("name", sorted(wrong))
+    def test_wrong_answer_is_caught(name, capsys):
+        check, fn = wrong[name]
+        assert check(fn) is False, name
+        out = capsys.readouterr().out
+        explained = ("expected" in out and "got" in out) or (wrong_may_raise and ("expected" in out or "raised" in out))
+        assert out.startswith("✗") and explained
+
+    if ignore_runtime_warnings:
+        test_wrong_answer_is_caught = pytest.mark.filterwarnings("ignore::RuntimeWarning")(test_wrong_answer_is_caught)
+
+    @pytest.mark.parametrize("check", all_checks)
+    def test_every_check_catches_at_least_two_wrong_answers(check):
+        assert sum(c is check for c, _ in wrong.values()) >= 2
+
+    return test_correct_answer_passes, test_wrong_answer_is_caught, test_every_check_catches_at_least_two_wrong_answers
