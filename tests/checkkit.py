@@ -8,6 +8,7 @@ A test module builds its data (``CORRECT``: (check, fn) pairs; ``WRONG``: name -
     test_correct_answer_passes, test_wrong_answer_is_caught, \\
         test_every_check_catches_at_least_two_wrong_answers = contract_tests(CORRECT, WRONG, ALL_CHECKS)
 """
+import numpy as np
 import pytest
 
 
@@ -24,6 +25,15 @@ class Unprintable:
 
     def __array__(self, dtype=None, copy=None):
         raise RuntimeError("no array")
+
+
+# Answers no check may choke on: each must give a ✗ line, never an exception.
+GARBAGE = {
+    "stub": stub, "none": lambda *a: None, "str": lambda *a: "garbage", "shape": lambda *a: np.zeros((2, 3, 4)),
+    "tuple": lambda *a: (1, 2, 3), "nones": lambda *a: (None, None), "ragged": lambda *a: [[1, 2], [3]],
+    "zerodiv": lambda *a: 1 / 0, "unprintable": lambda *a: Unprintable(),
+    "unprintable-pair": lambda *a: (Unprintable(), Unprintable()), "int": 42, "None": None,
+}
 
 
 def contract_tests(correct, wrong, all_checks, wrong_may_raise=False, ignore_runtime_warnings=False):
