@@ -1,4 +1,12 @@
-"""conv1d / conv2d forward and backward: against the loop twins, SciPy, PyTorch and finite differences."""
+"""conv1d / conv2d forward and backward: against the loop twins, SciPy, PyTorch and finite differences.
+
+conv2d builds its window columns in one of two layouts, chosen by shape (channels-first for grey
+first layers, channels-last for deeper ones). The ``layout`` fixture and ``forced_layout`` pin
+each layout in turn, so every correctness test below runs through both code paths.
+"""
+from contextlib import contextmanager
+from unittest import mock
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -16,6 +24,7 @@ from convlib import (
     conv2d_naive,
     output_size,
 )
+from convlib import conv as conv_module
 from convlib.gradcheck import numerical_gradient, rel_error
 
 STEP = 1e-3  # finite-difference step for functions linear in the perturbed argument (see below)
@@ -33,6 +42,19 @@ CASES = [
 ]
 
 
+@contextmanager
+def forced_layout(last):
+    """Make conv2d and conv2d_backward use channels-last columns (True) or channels-first (False)."""
+    with mock.patch.object(conv_module, "_channels_last", lambda *args: last):
+        yield
+
+
+@pytest.fixture(params=[False, True], ids=["channels_first", "channels_last"])
+def layout(request):
+    with forced_layout(request.param):
+        yield request.param
+
+
 def _random_case(case, dtype=np.float64, seed=0):
     N, C, H, W, F, KH, KW, s, p, d = case
     rng = np.random.default_rng(seed)
@@ -43,7 +65,7 @@ def _random_case(case, dtype=np.float64, seed=0):
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_conv2d_matches_naive(case):
+def test_conv2d_matches_naive(case, layout):
     x, w, b, s, p, d = _random_case(case)
     out = conv2d(x, w, b, s, p, d)
     np.testing.assert_allclose(out, conv2d_naive(x, w, b, s, p, d), rtol=1e-12, atol=1e-12)
@@ -54,7 +76,7 @@ def test_conv2d_matches_naive(case):
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_conv2d_backward_matches_naive(case):
+def test_conv2d_backward_matches_naive(case, layout):
     x, w, _, s, p, d = _random_case(case)
     dout = np.random.default_rng(1).standard_normal(conv2d(x, w, None, s, p, d).shape)
     for fast, slow in zip(conv2d_backward(dout, x, w, s, p, d), conv2d_backward_naive(dout, x, w, s, p, d)):
@@ -62,7 +84,7 @@ def test_conv2d_backward_matches_naive(case):
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_conv2d_gradients_by_finite_differences(case):
+def test_conv2d_gradients_by_finite_differences(case, layout):
     # The convolution is linear in each argument, so centred differences have no truncation error
     # and a larger step only shrinks the round-off: h = 1e-3 keeps the bound at 1e-7 meaningful.
     x, w, b, s, p, d = _random_case(case, seed=2)
@@ -73,13 +95,18 @@ def test_conv2d_gradients_by_finite_differences(case):
     assert rel_error(db, numerical_gradient(lambda v: conv2d(x, w, v, s, p, d), b, dout, h=STEP)) < 1e-7
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(
     N=st.integers(1, 2), C=st.integers(1, 3), H=st.integers(1, 9), W=st.integers(1, 9), F=st.integers(1, 3),
     KH=st.integers(1, 4), KW=st.integers(1, 4), SH=st.integers(1, 3), SW=st.integers(1, 3),
-    PH=st.integers(0, 2), PW=st.integers(0, 2), DH=st.integers(1, 3), DW=st.integers(1, 3),
+    PH=st.integers(0, 2), PW=st.integers(0, 2), DH=st.integers(1, 3), DW=st.integers(1, 3), last=st.booleans(),
 )
-def test_conv2d_forward_backward_match_naive_on_random_shapes(N, C, H, W, F, KH, KW, SH, SW, PH, PW, DH, DW):
+def test_conv2d_forward_backward_match_naive_on_random_shapes(N, C, H, W, F, KH, KW, SH, SW, PH, PW, DH, DW, last):
+    with forced_layout(last):
+        _check_random_shape(N, C, H, W, F, KH, KW, SH, SW, PH, PW, DH, DW)
+
+
+def _check_random_shape(N, C, H, W, F, KH, KW, SH, SW, PH, PW, DH, DW):
     if DH * (KH - 1) + 1 > H + 2 * PH or DW * (KW - 1) + 1 > W + 2 * PW:
         with pytest.raises(ValueError, match="does not fit"):
             conv2d(np.zeros((N, C, H, W)), np.zeros((F, C, KH, KW)), None, (SH, SW), (PH, PW), (DH, DW))
@@ -104,16 +131,27 @@ def test_conv2d_single_channel_matches_scipy_correlate(shape, kshape):
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_conv2d_preserves_dtype(dtype):
+def test_conv2d_preserves_dtype(dtype, layout):
     x, w, b, s, p, d = _random_case(CASES[1], dtype=dtype)
     out = conv2d(x, w, b, s, p, d)
     assert out.dtype == dtype
     grads = conv2d_backward(np.ones_like(out), x, w, s, p, d)
     assert [g.dtype for g in grads] == [dtype] * 3
-    assert out.flags.c_contiguous
+    assert out.flags.c_contiguous and all(g.flags.c_contiguous for g in grads)
 
 
-def test_conv2d_integer_inputs_stay_exact():
+@pytest.mark.parametrize("C, KW, OW, stride, dilation, last", [
+    (1, 5, 24, (1, 1), (1, 1), False),  # the course CNN's grey first layer: rows of 24 pixels
+    (16, 5, 8, (1, 1), (1, 1), True),   # its second layer: runs of 5*16 values channels-last
+    (32, 3, 12, (1, 1), (1, 1), True),
+    (3, 3, 254, (1, 1), (1, 1), False),  # a colour photo in the kernel editor
+    (4, 3, 10, (2, 2), (1, 1), True),   # stride 2 breaks the rows of the channels-first copy
+])
+def test_conv2d_picks_the_layout_with_the_longer_copies(C, KW, OW, stride, dilation, last):
+    assert conv_module._channels_last(C, KW, OW, stride, dilation) is last
+
+
+def test_conv2d_integer_inputs_stay_exact(layout):
     x = np.arange(16).reshape(1, 1, 4, 4)
     w = np.ones((1, 1, 2, 2), dtype=np.int64)
     out = conv2d(x, w)
@@ -173,7 +211,7 @@ def test_conv1d_shapes_for_single_signals_and_filters():
 
 
 @pytest.mark.parametrize("case", CASES)
-def test_conv2d_forward_and_gradients_match_torch(case):
+def test_conv2d_forward_and_gradients_match_torch(case, layout):
     torch = pytest.importorskip("torch")
     x, w, b, s, p, d = _random_case(case, seed=8)
     xt, wt, bt = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
@@ -210,11 +248,11 @@ def test_conv2d_float32_close_to_torch_on_a_course_layer():
 
 
 @pytest.mark.parametrize("case", CASES[:4])
-def test_conv2d_backward_with_the_forward_cache_and_without_dx(case):
+def test_conv2d_backward_with_the_forward_cache_and_without_dx(case, layout):
     x, w, b, s, p, d = _random_case(case, seed=12)
     cache = {}
     out = conv2d(x, w, b, s, p, d, cache=cache)
-    assert cache["cols"].shape[0] == x.shape[0]
+    assert cache["cols"].shape[0] in (x.shape[0], out.shape[0] * out.shape[2] * out.shape[3])
     dout = np.random.default_rng(13).standard_normal(out.shape)
     plain = conv2d_backward(dout, x, w, s, p, d)
     cached = conv2d_backward(dout, x, w, s, p, d, cache=cache)
