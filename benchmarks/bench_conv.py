@@ -23,10 +23,9 @@ import argparse
 import datetime
 import os
 import platform
-import statistics
 import sys
-import time
-from pathlib import Path
+
+import _common
 
 CASES = [(128, 1, 28, 16, 5), (128, 16, 12, 32, 3), (128, 32, 14, 64, 3)]  # (N, C, H, F, k)
 DTYPES = ["float32", "float64"]
@@ -51,88 +50,18 @@ def parse_args(argv=None):
     return args
 
 
-def available_cpus():
-    """CPUs this process may run on (its affinity mask), falling back to os.cpu_count()."""
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
-
-
 ARGS = parse_args()
-THREADS = ARGS.threads or available_cpus()
-if ARGS.threads is not None:  # must be set before NumPy loads its BLAS
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = str(ARGS.threads)
+_common.set_threads(ARGS.threads)  # must happen before NumPy loads its BLAS
+THREADS = ARGS.threads or _common.usable_cpus()
 
 import numpy as np  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # time the working tree's convlib
 from convlib.conv import conv2d, conv2d_backward, conv2d_backward_naive, conv2d_naive  # noqa: E402
 from convlib.pool import pool2d, pool2d_backward, pool2d_backward_naive, pool2d_naive  # noqa: E402
 
-try:
-    import torch
+torch = _common.import_torch()
+if torch is not None:
     import torch.nn.functional as torch_F
-except ImportError:
-    torch = None
-
-
-def median_ms(fn, repeat, warmup_s=0.05):
-    """Median wall time of ``fn()`` in ms over ``repeat`` runs, after warming up.
-
-    The warm-up runs ``fn`` at least once and for at least ``warmup_s`` seconds: long enough for
-    the worker threads of the previous implementation's thread pool (OpenBLAS, OpenMP), which spin
-    for a while after their last job, to go to sleep instead of competing for the CPUs.
-    """
-    start = time.perf_counter()
-    fn()
-    while time.perf_counter() - start < warmup_s:
-        fn()
-    times = []
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return 1e3 * statistics.median(times)
-
-
-def busy_cpus(seconds=1.0):
-    """CPUs kept busy by other processes over ``seconds`` (from /proc/stat), or None if unknown.
-
-    Timings on a shared machine are only as good as its idle time; this goes in the header.
-    """
-    def sample():
-        with open("/proc/stat") as f:
-            ticks = [int(v) for v in f.readline().split()[1:]]
-        return sum(ticks), ticks[3] + ticks[4]  # total, idle + iowait
-
-    try:
-        total0, idle0 = sample()
-        time.sleep(seconds)
-        total1, idle1 = sample()
-    except (OSError, ValueError, IndexError):
-        return None
-    return (os.cpu_count() or 1) * (1 - (idle1 - idle0) / max(1, total1 - total0))
-
-
-def blas_info():
-    """'name, N threads' for NumPy's BLAS, as far as it can be known without guessing."""
-    try:
-        name = np.show_config(mode="dicts")["Build Dependencies"]["blas"]["name"]
-    except Exception:  # the config layout is not a stable API
-        name = "BLAS"
-    try:
-        from threadpoolctl import threadpool_info
-        counts = {p["num_threads"] for p in threadpool_info() if p.get("user_api") == "blas"}
-        if counts:
-            return f"{name}, threads={max(counts)}"
-    except ImportError:
-        pass
-    for var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
-        if os.environ.get(var):
-            return f"{name}, threads={os.environ[var]} from {var}"
-    return f"{name}, threads unknown (no *_NUM_THREADS set)"
 
 
 def conv_funcs(x, w, b, dout):
@@ -141,9 +70,10 @@ def conv_funcs(x, w, b, dout):
     xs, douts = x[:n], dout[:n]
     fwd = (lambda: conv2d(x, w, b), lambda: conv2d_naive(xs, w, b))
 
-    def lib_both():
-        conv2d(x, w, b)
-        return conv2d_backward(dout, x, w)
+    def lib_both():  # as a layer runs it: the backward reuses the forward's window columns
+        cache = {}
+        conv2d(x, w, b, cache=cache)
+        return conv2d_backward(dout, x, w, cache=cache)
 
     def naive_both():
         conv2d_naive(xs, w, b)
@@ -170,9 +100,10 @@ def pool_funcs(x, dout, mode):
     n, k = ARGS.naive_batch, POOL_KERNEL
     xs, douts = x[:n], dout[:n]
 
-    def lib_both():
-        pool2d(x, k, mode=mode)
-        return pool2d_backward(dout, x, k, mode=mode)
+    def lib_both():  # as a layer runs it: max mode finds the window maxima in the cache
+        cache = {}
+        pool2d(x, k, mode=mode, cache=cache)
+        return pool2d_backward(dout, x, k, mode=mode, cache=cache)
 
     def naive_both():
         pool2d_naive(xs, k, mode=mode)
@@ -206,9 +137,9 @@ def measure(label, funcs, dtype, batch, rows):
     """Time every pass in ``funcs`` and append one table row per pass."""
     scale = batch / min(ARGS.naive_batch, batch)
     for pass_name, (lib, naive, ref) in funcs.items():
-        lib_ms = median_ms(lib, ARGS.repeat)
-        naive_ms = median_ms(naive, ARGS.repeat) * scale
-        ref_ms = median_ms(ref, ARGS.repeat) if ref is not None else None
+        lib_ms = _common.median_ms(lib, ARGS.repeat)
+        naive_ms = _common.median_ms(naive, ARGS.repeat) * scale
+        ref_ms = _common.median_ms(ref, ARGS.repeat) if ref is not None else None
         check = agree(lib(), ref(), dtype) if ref is not None else "-"
         rows.append((label, pass_name, dtype, lib_ms, naive_ms, ref_ms, check))
         print(".", end="", file=sys.stderr, flush=True)
@@ -262,9 +193,9 @@ def print_table(rows):
 
 def main():
     today = datetime.date.today().isoformat()
-    busy = busy_cpus()
+    busy = _common.busy_cpus()
     print(f"# {today}  {platform.machine()}  python {platform.python_version()}  numpy {np.__version__} "
-          f"({blas_info()})  cpus available {available_cpus()} of {os.cpu_count()}")
+          f"({_common.blas_info()})  cpus available {_common.usable_cpus()} of {os.cpu_count()}")
     print(f"# before the run, other processes kept {'?' if busy is None else f'{busy:.2f}'} cpus busy "
           f"(1 s sample); load average {os.getloadavg()[0]:.2f}")
     if torch is not None:

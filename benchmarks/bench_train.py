@@ -20,10 +20,10 @@ import argparse
 import datetime
 import os
 import statistics
-import sys
 import time
 import tracemalloc
-from pathlib import Path
+
+import _common
 
 
 def parse_args(argv=None):
@@ -40,90 +40,25 @@ def parse_args(argv=None):
 
 
 ARGS = parse_args()
-if ARGS.threads is not None:  # before NumPy loads its BLAS
-    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
-        os.environ[var] = str(ARGS.threads)
+_common.set_threads(ARGS.threads)  # before NumPy loads its BLAS
 
 import numpy as np  # noqa: E402
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the working tree's convlib
+from _common import LR, convlib_epoch, torch_epoch, torch_model_like, usable_cpus  # noqa: E402
 from convlib.data import load_mnist_sample  # noqa: E402
-from convlib.layers import softmax_cross_entropy  # noqa: E402
 from convlib.optim import Adam  # noqa: E402
 from convlib.train import course_cnn  # noqa: E402
 
-try:
-    import torch
-except ImportError:
-    torch = None
+torch = _common.import_torch()
 try:
     import resource  # Unix only
 except ImportError:
     resource = None
 
-LR = 2e-3
-
-
-def usable_cpus():
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
-
-
-def busy_cpus(seconds=0.5):
-    """CPUs kept busy by other processes during ``seconds`` (from /proc/stat), or None off Linux."""
-    def ticks():
-        with open("/proc/stat") as f:
-            values = [int(v) for v in f.readline().split()[1:]]
-        return sum(values), values[3] + values[4]  # all, idle + iowait
-
-    try:
-        (total0, idle0), _, (total1, idle1) = ticks(), time.sleep(seconds), ticks()
-    except (OSError, ValueError, IndexError):
-        return None
-    return (os.cpu_count() or 1) * (1 - (idle1 - idle0) / max(1, total1 - total0))
-
-
-def convlib_epoch(model, opt, X, y, order, batch_size):
-    """One epoch of convlib training; returns the mean loss."""
-    total = 0.0
-    for start in range(0, len(order), batch_size):
-        idx = order[start:start + batch_size]
-        loss, dlogits = softmax_cross_entropy(model.forward(X[idx], training=True), y[idx])
-        model.backward(dlogits, need_dx=False)
-        opt.step(model.params, model.grads)
-        total += loss * len(idx)
-    return total / len(order)
-
-
-def torch_model_like(model):
-    """The course CNN in torch.nn, starting from convlib's weights (same layouts: no transposes)."""
-    nn = torch.nn
-    net = nn.Sequential(nn.Conv2d(1, 16, 5), nn.ReLU(), nn.MaxPool2d(2), nn.Conv2d(16, 64, 5), nn.ReLU(),
-                        nn.MaxPool2d(2), nn.Flatten(), nn.Linear(1024, 10))
-    with torch.no_grad():
-        for i in (0, 3, 7):
-            net[i].weight.copy_(torch.from_numpy(model.params[f"{i}.w"]))
-            net[i].bias.copy_(torch.from_numpy(model.params[f"{i}.b"]))
-    return net
-
-
-def torch_epoch(net, opt, X, y, order, batch_size):
-    total = 0.0
-    for start in range(0, len(order), batch_size):
-        idx = torch.from_numpy(order[start:start + batch_size])
-        loss = torch.nn.functional.cross_entropy(net(X[idx]), y[idx])
-        opt.zero_grad()
-        loss.backward()
-        opt.step()
-        total += loss.item() * len(idx)
-    return total / len(order)
-
 
 def main():
     threads = ARGS.threads or usable_cpus()
-    busy = busy_cpus()
+    busy = _common.busy_cpus(0.5)
     X, y, _, _ = load_mnist_sample()
     X = X.astype(np.float32)  # (4000, 1, 28, 28)
     rng = np.random.default_rng(0)
