@@ -71,10 +71,10 @@ def layer_rows(args, torch):
     rows = []
 
     def time_pair(ours, theirs):
-        lib_ms = _common.median_ms(ours, args.repeat)
+        lib_ms = _common.median_ms(ours, args.repeat, warmup_s=0.2)
         if torch is None:
             return lib_ms, None, None
-        ref_ms = _common.median_ms(theirs, args.repeat)
+        ref_ms = _common.median_ms(theirs, args.repeat, warmup_s=0.2)
         return lib_ms, ref_ms, agrees(ours(), theirs())
 
     for N, C, H, F, k in CONV_CASES:

@@ -87,9 +87,7 @@ def conv2d(x, w, b=None, stride=1, padding=0, dilation=1, *, cache=None):
         # One GEMM for the whole batch: (N*OH*OW, KH*KW*C) @ (KH*KW*C, F) gives the output
         # channels-last; a single transposing copy puts it back in (N, F, OH, OW) order.
         out = cols @ w.transpose(2, 3, 1, 0).reshape(-1, F)
-        if bias is not None:
-            out += bias
-        out = _to_channels_first(out.reshape(N, OH, OW, F))
+        out = _to_channels_first(out.reshape(N, OH, OW, F), bias)
     else:
         cols = _columns(x, w.shape[2:], stride, padding, dilation)  # (N, C*KH*KW, OH*OW)
         # One batched matmul (F, C*KH*KW) @ (C*KH*KW, OH*OW) per image lands directly in NCHW order.
@@ -116,10 +114,13 @@ def _channels_last(C, KW, OW, stride, dilation):
     return run_last >= run_first
 
 
-def _to_channels_first(a):
-    """(N, H, W, C) -> a new C-contiguous (N, C, H, W) array."""
+def _to_channels_first(a, bias=None):
+    """(N, H, W, C) -> a new C-contiguous (N, C, H, W) array, plus ``bias[c]`` if given (same pass)."""
     out = np.empty((a.shape[0], a.shape[3], a.shape[1], a.shape[2]), dtype=a.dtype)
-    out[...] = a.transpose(0, 3, 1, 2)
+    if bias is None:
+        out[...] = a.transpose(0, 3, 1, 2)
+    else:
+        np.add(a.transpose(0, 3, 1, 2), bias[:, None, None], out=out)
     return out
 
 
