@@ -140,6 +140,22 @@ def test_conv2d_preserves_dtype(dtype, layout):
     assert out.flags.c_contiguous and all(g.flags.c_contiguous for g in grads)
 
 
+@pytest.mark.parametrize("case", [CASES[1], CASES[3]])
+def test_conv2d_accepts_strided_and_fortran_ordered_arrays(case, layout):
+    # Views with unusual strides (every other image, a Fortran-ordered copy) must give the same
+    # numbers as contiguous arrays: the column copies read through any strides.
+    x, w, b, s, p, d = _random_case(case, seed=14)
+    wide = np.repeat(x, 2, axis=0)[::2]  # a view whose batch stride is twice the image size
+    wf, xf = np.asfortranarray(w), np.asfortranarray(x)
+    out = conv2d(x, w, b, s, p, d)
+    np.testing.assert_allclose(conv2d(wide, wf, b, s, p, d), out, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(conv2d(xf, w, b, s, p, d), out, rtol=1e-12, atol=1e-12)
+    dout = np.random.default_rng(15).standard_normal(out.shape)
+    expected = conv2d_backward(dout, x, w, s, p, d)
+    for strided, plain in zip(conv2d_backward(np.asfortranarray(dout), wide, wf, s, p, d), expected):
+        np.testing.assert_allclose(strided, plain, rtol=1e-12, atol=1e-12)
+
+
 @pytest.mark.parametrize("C, KW, OW, stride, dilation, last", [
     (1, 5, 24, (1, 1), (1, 1), False),  # the course CNN's grey first layer: rows of 24 pixels
     (16, 5, 8, (1, 1), (1, 1), True),   # its second layer: runs of 5*16 values channels-last
