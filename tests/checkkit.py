@@ -7,9 +7,16 @@ A test module builds its data (``CORRECT``: (check, fn) pairs; ``WRONG``: name -
 
     test_correct_answer_passes, test_wrong_answer_is_caught, \\
         test_every_check_catches_at_least_two_wrong_answers = contract_tests(CORRECT, WRONG, ALL_CHECKS)
+    test_never_raises, test_a_bad_check_argument_is_reported_not_raised = robustness_tests(ALL_CHECKS)
+    test_any_seed_accepts_right_and_rejects_wrong = any_seed_test([(check, right, [wrong, ...]), ...], 20)
 """
+import contextlib
+import io
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 
 def stub(*args):
@@ -32,7 +39,8 @@ GARBAGE = {
     "stub": stub, "none": lambda *a: None, "str": lambda *a: "garbage", "shape": lambda *a: np.zeros((2, 3, 4)),
     "tuple": lambda *a: (1, 2, 3), "nones": lambda *a: (None, None), "ragged": lambda *a: [[1, 2], [3]],
     "zerodiv": lambda *a: 1 / 0, "unprintable": lambda *a: Unprintable(),
-    "unprintable-pair": lambda *a: (Unprintable(), Unprintable()), "int": 42, "None": None,
+    "unprintable-pair": lambda *a: (Unprintable(), Unprintable()), "array": lambda *a: np.zeros((2, 3)),
+    "bool": lambda *a: True, "int": 42, "None": None,
 }
 
 
@@ -65,3 +73,37 @@ def contract_tests(correct, wrong, all_checks, wrong_may_raise=False, ignore_run
         assert sum(c is check for c, _ in wrong.values()) >= 2
 
     return test_correct_answer_passes, test_wrong_answer_is_caught, test_every_check_catches_at_least_two_wrong_answers
+
+
+def robustness_tests(all_checks):
+    """Two tests for one module's checks: no garbage answer makes a check raise (each gives a ✗
+    line), and a bad argument to the check itself is reported, not raised."""
+
+    @pytest.mark.parametrize("check", all_checks)
+    @pytest.mark.parametrize("fn", list(GARBAGE.values()), ids=list(GARBAGE))
+    def test_never_raises(check, fn, capsys):
+        assert check(fn) is False
+        assert capsys.readouterr().out.startswith("✗")
+
+    @pytest.mark.parametrize("check", all_checks)
+    def test_a_bad_check_argument_is_reported_not_raised(check, capsys):
+        assert check(stub, n_cases="many") is False
+        assert "could not run the check" in capsys.readouterr().out
+
+    return test_never_raises, test_a_bad_check_argument_is_reported_not_raised
+
+
+def any_seed_test(cases, max_examples):
+    """A Hypothesis test: for any seed, each check accepts its right answer and rejects each wrong
+    one. ``cases``: list of (check, right_fn, [wrong_fn, ...])."""
+
+    @settings(max_examples=max_examples, deadline=None)
+    @given(seed=st.integers(0, 2**32 - 1))
+    def test_any_seed_accepts_right_and_rejects_wrong(seed):
+        with contextlib.redirect_stdout(io.StringIO()):
+            for check, right, wrongs in cases:
+                assert check(right, seed=seed), check.__name__
+                for wrong in wrongs:
+                    assert not check(wrong, seed=seed), check.__name__
+
+    return test_any_seed_accepts_right_and_rejects_wrong

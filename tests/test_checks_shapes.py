@@ -1,16 +1,11 @@
 """Tests for convlib.checks.shapes (the exercises of notebooks 04 and 05): each check passes correct
 answers, catches at least two plausible wrong ones, reports the smallest failing case, never raises."""
-import contextlib
-import io
 
 import numpy as np
-import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from convlib import checks, conv2d, output_size, pool2d
 from convlib.checks import shapes
-from checkkit import contract_tests, stub as _stub
+from checkkit import any_seed_test, contract_tests, robustness_tests, stub as _stub
 
 # ---------------------------------------------------------------------------------------------
 # Correct answers, written the way a reader would.
@@ -118,20 +113,15 @@ def test_exported_from_the_package():
 
 (test_correct_answer_passes, test_wrong_answer_is_caught,
  test_every_check_catches_at_least_two_wrong_answers) = contract_tests(CORRECT, WRONG, ALL_CHECKS, wrong_may_raise=True)
+test_never_raises, test_a_bad_check_argument_is_reported_not_raised = robustness_tests(ALL_CHECKS)
+test_any_seed_accepts_right_and_rejects_wrong = any_seed_test([
+    (checks.check_conv_output_shape, conv_shape_ok, [WRONG["conv shape keeps the input channels"][1]]),
+    (checks.check_param_count, params_ok, [WRONG["params without biases"][1]]),
+    (checks.check_same_padding, same_padding_ok, [WRONG["same padding ignores dilation"][1]]),
+    (checks.check_max_pool, max_pool_loop, [WRONG["max pool ignores the stride"][1]]),
+    (checks.check_pool_output_size, pool_size_ok, [WRONG["pool size ignores None"][1]]),
+], max_examples=15)
 
-
-@pytest.mark.parametrize("check", ALL_CHECKS)
-@pytest.mark.parametrize("fn", [_stub, lambda *a: None, lambda *a: "garbage", lambda *a: np.zeros((2, 3, 4)),
-                                lambda *a: (1, 2, 3), lambda *a: [[1, 2], [3]], lambda *a: 1 / 0, 42, None],
-                         ids=["stub", "none", "str", "shape", "tuple", "ragged", "zerodiv", "int", "None"])
-def test_never_raises(check, fn, capsys):
-    assert check(fn) is False
-    assert capsys.readouterr().out.startswith("✗")
-
-
-def test_a_bad_check_argument_is_reported_not_raised(capsys):
-    assert checks.check_max_pool(max_pool_loop, n_cases="many") is False
-    assert "could not run the check" in capsys.readouterr().out
 
 
 def test_stub_reports_the_smallest_case(capsys):
@@ -183,17 +173,3 @@ def test_checks_are_deterministic(capsys):
     assert capsys.readouterr().out == first
 
 
-@settings(max_examples=15, deadline=None)
-@given(seed=st.integers(0, 2**32 - 1))
-def test_any_seed_accepts_right_and_rejects_wrong(seed):
-    with contextlib.redirect_stdout(io.StringIO()):
-        assert checks.check_conv_output_shape(conv_shape_ok, seed=seed)
-        assert not checks.check_conv_output_shape(WRONG["conv shape keeps the input channels"][1], seed=seed)
-        assert checks.check_param_count(params_ok, seed=seed)
-        assert not checks.check_param_count(WRONG["params without biases"][1], seed=seed)
-        assert checks.check_same_padding(same_padding_ok, seed=seed)
-        assert not checks.check_same_padding(WRONG["same padding ignores dilation"][1], seed=seed)
-        assert checks.check_max_pool(max_pool_loop, seed=seed)
-        assert not checks.check_max_pool(WRONG["max pool ignores the stride"][1], seed=seed)
-        assert checks.check_pool_output_size(pool_size_ok, seed=seed)
-        assert not checks.check_pool_output_size(WRONG["pool size ignores None"][1], seed=seed)
