@@ -5,16 +5,8 @@ can serve as an oracle: images (N, C, H, W), kernels (F, C, KH, KW), cross-corre
 flip), and the dtype of the inputs is preserved.
 """
 from . import filters
-from .conv import (
-    conv1d,
-    conv1d_backward,
-    conv1d_backward_naive,
-    conv1d_naive,
-    conv2d,
-    conv2d_backward,
-    conv2d_backward_naive,
-    conv2d_naive,
-)
+from .conv import conv2d, conv2d_backward, conv2d_backward_naive, conv2d_naive
+from .conv1d import conv1d, conv1d_backward, conv1d_backward_naive, conv1d_naive
 from .data import (
     FASHION_CLASSES,
     DownloadError,
@@ -65,9 +57,9 @@ def __getattr__(name):
 __all__ = [
     # windows.py
     "output_size", "pad2d", "sliding_windows", "make_patches", "im2col", "col2im", "add_windows",
-    # conv.py
-    "conv1d", "conv1d_backward", "conv1d_naive", "conv1d_backward_naive",
+    # conv.py, conv1d.py
     "conv2d", "conv2d_backward", "conv2d_naive", "conv2d_backward_naive",
+    "conv1d", "conv1d_backward", "conv1d_naive", "conv1d_backward_naive",
     # pool.py
     "POOL_MODES", "pool2d", "pool2d_backward", "pool2d_naive", "pool2d_backward_naive",
     # doctor.py

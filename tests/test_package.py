@@ -14,7 +14,7 @@ def test_every_name_in_all_is_importable_from_the_top_level():
 
 
 def test_each_module_exports_its_public_functions():
-    for module in ("windows", "conv", "pool", "gradcheck", "filters", "data"):
+    for module in ("windows", "conv", "conv1d", "pool", "gradcheck", "filters", "data"):
         mod = importlib.import_module(f"convlib.{module}")
         for name in mod.__all__:
             assert hasattr(mod, name), f"convlib.{module}.{name}"

@@ -1,7 +1,8 @@
 """Checks for the exercises of notebook 06 (backward passes of convolution and pooling)."""
 import numpy as np
 
-from ..conv import conv1d_backward, conv2d_backward
+from ..conv import conv2d_backward
+from ..conv1d import conv1d_backward
 from ..pool import pool2d_backward
 from ._core import _arrays_differ, _never_raises, _run
 
