@@ -155,3 +155,30 @@ def torch_epoch(net, opt, X, y, order, batch_size):
         opt.step()
         total += loss.item() * len(idx)
     return total / len(order)
+
+
+def alternate_epochs(X, y, orders, batch_size, torch=None):
+    """Train the course CNN in convlib, and in torch from the same initial weights, one epoch per
+    order in ``orders[1:]``, alternating the libraries; ``orders[0]`` warms each up for 8 steps.
+
+    Returns ({library: [seconds per epoch]}, {library: mean loss of its last epoch}, convlib's model).
+    """
+    from convlib.optim import Adam
+    from convlib.train import course_cnn
+    model, opt = course_cnn(seed=0), Adam(lr=LR)
+    sides = {"convlib": lambda order: convlib_epoch(model, opt, X, y, order, batch_size)}
+    if torch is not None:
+        net = torch_model_like(model)
+        opt_t = torch.optim.Adam(net.parameters(), lr=LR)
+        tX, ty = torch.from_numpy(X), torch.from_numpy(y)
+        sides["torch"] = lambda order: torch_epoch(net, opt_t, tX, ty, order, batch_size)
+    for side in sides.values():
+        side(orders[0][:8 * batch_size])
+    seconds, losses = {name: [] for name in sides}, {}
+    for order in orders[1:]:
+        for name, side in sides.items():
+            time.sleep(0.3)  # let the other library's spinning worker threads go to sleep first
+            start = time.perf_counter()
+            losses[name] = side(order)
+            seconds[name].append(time.perf_counter() - start)
+    return seconds, losses, model

@@ -20,7 +20,6 @@ import argparse
 import datetime
 import os
 import statistics
-import time
 import tracemalloc
 
 import _common
@@ -44,7 +43,7 @@ _common.set_threads(ARGS.threads)  # before NumPy loads its BLAS
 
 import numpy as np  # noqa: E402
 
-from _common import LR, convlib_epoch, torch_epoch, torch_model_like, usable_cpus  # noqa: E402
+from _common import LR, alternate_epochs, convlib_epoch, usable_cpus  # noqa: E402
 from convlib.data import load_mnist_sample  # noqa: E402
 from convlib.optim import Adam  # noqa: E402
 from convlib.train import course_cnn  # noqa: E402
@@ -63,26 +62,9 @@ def main():
     X = X.astype(np.float32)  # (4000, 1, 28, 28)
     rng = np.random.default_rng(0)
     orders = [rng.permutation(len(X)) for _ in range(ARGS.repeat + 1)]  # same batch order for both sides
-    model, opt_np = course_cnn(seed=0), Adam(lr=LR)
-    runs = {"convlib": []}
-    sides = {"convlib": lambda order: convlib_epoch(model, opt_np, X, y, order, ARGS.batch_size)}
     if torch is not None:
         torch.set_num_threads(threads)
-        net = torch_model_like(model)
-        opt_t = torch.optim.Adam(net.parameters(), lr=LR)
-        tX, ty = torch.from_numpy(X), torch.from_numpy(y)
-        sides["torch"] = lambda order: torch_epoch(net, opt_t, tX, ty, order, ARGS.batch_size)
-        runs["torch"] = []
-    warm = orders[0][:8 * ARGS.batch_size]
-    for side in sides.values():  # warm-up: 8 steps each
-        side(warm)
-    losses = {}
-    for order in orders[1:]:
-        for name, side in sides.items():
-            time.sleep(0.3)  # let the other library's spinning worker threads go to sleep first
-            start = time.perf_counter()
-            losses[name] = side(order)
-            runs[name].append(time.perf_counter() - start)
+    runs, losses, model = alternate_epochs(X, y, orders, ARGS.batch_size, torch)
 
     mem_model = course_cnn(seed=1)
     mem_opt = Adam(lr=LR)

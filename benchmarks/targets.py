@@ -124,34 +124,16 @@ def layer_rows(args, torch):
 def epoch_rows(args, torch, data):
     """One epoch of the course CNN at batch 32 (the course recipe's) and 64: seconds per epoch."""
     import numpy as np
-
-    from convlib.optim import Adam
-    from convlib.train import course_cnn
     X, y = data[0], data[1]
     rows = []
     for batch in (32, 64):
         rng = np.random.default_rng(batch)
         orders = [rng.permutation(len(X)) for _ in range(args.epochs + 1)]
-        model, opt = course_cnn(seed=0), Adam(lr=_common.LR)
-        sides = {"convlib": lambda order: _common.convlib_epoch(model, opt, X, y, order, batch)}
-        if torch is not None:
-            net = _common.torch_model_like(model)
-            opt_t = torch.optim.Adam(net.parameters(), lr=_common.LR)
-            tX, ty = torch.from_numpy(X), torch.from_numpy(y)
-            sides["torch"] = lambda order: _common.torch_epoch(net, opt_t, tX, ty, order, batch)
-        times = {name: [] for name in sides}
-        for name, side in sides.items():  # warm-up: 8 steps each
-            side(orders[0][:8 * batch])
-        for order in orders[1:]:
-            for name, side in sides.items():
-                time.sleep(0.3)  # let the other library's spinning worker threads go to sleep first
-                start = time.perf_counter()
-                side(order)
-                times[name].append(1e3 * (time.perf_counter() - start))
-        ref = float(np.median(times["torch"])) if torch is not None else None
+        seconds, _, _ = _common.alternate_epochs(X, y, orders, batch, torch)
+        ref = 1e3 * float(np.median(seconds["torch"])) if torch is not None else None
         steps = -(-len(X) // batch)
         rows.append((f"one epoch of the course CNN, batch {batch} ({steps} steps, Adam)",
-                     float(np.median(times["convlib"])), ref, None))
+                     1e3 * float(np.median(seconds["convlib"])), ref, None))
         print(".", end="", file=sys.stderr, flush=True)
     return rows
 
